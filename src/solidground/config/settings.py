@@ -1,0 +1,188 @@
+"""Django settings, read from the environment (see .env.example for every variable)."""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from solidground.config.env import (
+    env_bool,
+    env_choice,
+    env_decimal,
+    env_int,
+    env_list,
+    env_str,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+# Where the SQLite store, the generated secret key, import rejects and logs live.
+DATA_DIR = Path(env_str("SOLIDGROUND_DATA_DIR", str(Path.cwd() / "var"))).expanduser().resolve()
+
+DEBUG = env_bool("SOLIDGROUND_DEBUG", False)
+PRODUCTION = env_bool("SOLIDGROUND_PRODUCTION", False)
+
+
+def _secret_key() -> str:
+    given = env_str("SOLIDGROUND_SECRET_KEY")
+    if given:
+        return given
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SOLIDGROUND_PRODUCTION is true but no SOLIDGROUND_SECRET_KEY (or "
+            "SOLIDGROUND_SECRET_KEY_FILE) is set; set one so sessions survive a restart."
+        )
+    # A single-user or evaluation install should just work: generate a key once and keep it in
+    # the data dir, readable by the owner only, so logins survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return key
+
+
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "SOLIDGROUND_PRODUCTION and SOLIDGROUND_DEBUG are both true; debug pages leak data, "
+        "so turn SOLIDGROUND_DEBUG off in production."
+    )
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("SOLIDGROUND_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("SOLIDGROUND_CSRF_TRUSTED_ORIGINS")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SOLIDGROUND_BEHIND_PROXY", False) else None
+)
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "solidground.customers",
+    "solidground.contracts",
+    "solidground.service",
+    "solidground.surveys",
+    "solidground.insights",
+    "solidground.importers",
+    "solidground.demo",
+    "solidground.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "solidground.config.urls"
+WSGI_APPLICATION = "solidground.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "solidground.web.context.product",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env_str("SOLIDGROUND_DATABASE_URL")
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "solidground.sqlite3"),
+            # WAL lets the web app read while an import or analysis writes; IMMEDIATE
+            # transactions avoid "database is locked" upgrades from read to write locks.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"SOLIDGROUND_DATABASE_URL {url!r} is not a database URL "
+            "(expected postgresql://user:password@host:5432/name or sqlite:///path)."
+        ) from exc
+    if config.get("ENGINE") == "django.db.backends.postgresql":
+        test_name = env_str("SOLIDGROUND_TEST_DATABASE_NAME")
+        if test_name:
+            config["TEST"] = {"NAME": test_name}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:portfolio"
+LOGOUT_REDIRECT_URL = "login"
+
+# Internationalisation: German and English from the start; locale formats for numbers and dates.
+LANGUAGE_CODE = env_choice("SOLIDGROUND_LANGUAGE", "de", ("de", "en"))
+LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_str("SOLIDGROUND_TIME_ZONE", "Europe/Berlin")
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(
+        f"SOLIDGROUND_TIME_ZONE {TIME_ZONE!r} is not an IANA time zone such as Europe/Berlin."
+    )
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SOLIDGROUND_LOG_LEVEL", "WARNING")},
+}
+
+# Product settings.
+CURRENCY = env_str("SOLIDGROUND_CURRENCY", "EUR")
+# Loaded labour cost per hour (salary and overhead over practical capacity; DOMAIN.md).
+LOADED_COST_PER_HOUR = env_decimal("SOLIDGROUND_LOADED_COST_PER_HOUR", "62.00")
+# How many months the portfolio page and `solidground portfolio` summarise by default.
+PORTFOLIO_MONTHS = env_int("SOLIDGROUND_PORTFOLIO_MONTHS", 12)

@@ -1,0 +1,1 @@
+"""Import runs (built out in the importers issue)."""
