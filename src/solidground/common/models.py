@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class SourceRecord(models.Model):
     """A record that may come from an import source.

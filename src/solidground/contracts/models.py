@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from solidground.common.models import MONEY, SourceRecord, source_unique
+from solidground.common.models import SourceRecord, source_unique
 from solidground.customers.models import Customer
 
 
@@ -200,12 +200,14 @@ class Contract(SourceRecord):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
-    monthly_fee = models.DecimalField(_("monthly fee"), default=Decimal("0"), **MONEY)
+    monthly_fee = models.DecimalField(
+        _("monthly fee"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
     included_hours_per_month = models.DecimalField(
         _("included hours per month"), max_digits=8, decimal_places=2, default=Decimal("0")
     )
     hourly_rate = models.DecimalField(
-        _("hourly rate for billable work"), default=Decimal("0"), **MONEY
+        _("hourly rate for billable work"), default=Decimal("0"), max_digits=14, decimal_places=2
     )
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"), null=True, blank=True)
@@ -257,7 +259,7 @@ class CatalogueItem(SourceRecord):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True, default="")
     included = models.BooleanField(_("included in the contract"), default=True)
-    rate = models.DecimalField(_("rate"), null=True, blank=True, **MONEY)
+    rate = models.DecimalField(_("rate"), null=True, blank=True, max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.HOUR)
     # Comma-separated words in German and English that map a ticket to this item.
     keywords = models.TextField(_("keywords"), blank=True, default="")
@@ -289,7 +291,7 @@ class ContractEvent(SourceRecord):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     occurred_on = models.DateField(_("date"))
     monthly_fee_change = models.DecimalField(
-        _("change of monthly fee"), null=True, blank=True, **MONEY
+        _("change of monthly fee"), null=True, blank=True, max_digits=14, decimal_places=2
     )
     note = models.TextField(_("note"), blank=True, default="")
 
@@ -317,9 +319,11 @@ class RevenueLine(SourceRecord):
     )
     period = models.DateField(_("month"), help_text=_("first day of the month"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     # Licences, hardware and third-party services passed through: not labour, but not margin.
-    direct_cost = models.DecimalField(_("direct cost"), default=Decimal("0"), **MONEY)
+    direct_cost = models.DecimalField(
+        _("direct cost"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
     description = models.CharField(_("description"), max_length=200, blank=True, default="")
 
     class Meta:

@@ -7,7 +7,6 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from solidground.common.models import MONEY
 from solidground.customers.models import Customer
 from solidground.service.models import Ticket
 
@@ -60,10 +59,16 @@ class CustomerPeriod(models.Model):
     hours_internal = models.FloatField(_("internal hours"), default=0.0)
     goodwill_share = models.FloatField(_("goodwill share"), null=True, blank=True)
 
-    revenue = models.DecimalField(_("revenue"), default=Decimal("0"), **MONEY)
-    direct_cost = models.DecimalField(_("direct cost"), default=Decimal("0"), **MONEY)
-    labour_cost = models.DecimalField(_("labour cost"), default=Decimal("0"), **MONEY)
-    margin = models.DecimalField(_("margin"), default=Decimal("0"), **MONEY)
+    revenue = models.DecimalField(
+        _("revenue"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    direct_cost = models.DecimalField(
+        _("direct cost"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    labour_cost = models.DecimalField(
+        _("labour cost"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    margin = models.DecimalField(_("margin"), default=Decimal("0"), max_digits=14, decimal_places=2)
     margin_share = models.FloatField(_("agreement margin"), null=True, blank=True)
 
     csat_responses = models.PositiveIntegerField(_("CSAT answers"), default=0)

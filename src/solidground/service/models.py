@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from solidground.common.models import MONEY, SourceRecord, source_unique
+from solidground.common.models import SourceRecord, source_unique
 from solidground.contracts.models import CatalogueItem, Contract, Priority, SlaPolicy
 from solidground.customers.models import Contact, Customer
 
@@ -136,9 +136,13 @@ class TimeEntry(SourceRecord):
     started_at = models.DateTimeField(_("start"))
     minutes = models.PositiveIntegerField(_("minutes"))
     billing = models.CharField(_("billing"), max_length=20, choices=Billing.choices)
-    billed_amount = models.DecimalField(_("billed amount"), null=True, blank=True, **MONEY)
+    billed_amount = models.DecimalField(
+        _("billed amount"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
     # Loaded labour cost of this entry; empty means hours x SOLIDGROUND_LOADED_COST_PER_HOUR.
-    loaded_cost = models.DecimalField(_("loaded cost"), null=True, blank=True, **MONEY)
+    loaded_cost = models.DecimalField(
+        _("loaded cost"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
     description = models.TextField(_("description"), blank=True, default="")
 
     class Meta:

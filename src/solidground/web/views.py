@@ -1,7 +1,45 @@
+"""Dashboard views: thin readers of stored results, never analytics inside a request."""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from solidground.insights.selectors import ORDERINGS
+from solidground.insights.selectors import portfolio as portfolio_figures
+
+MONTH_CHOICES = (3, 6, 12, 24, 36)
+COLUMNS = [
+    ("name", _("Customer"), False),
+    ("", _("Status"), False),
+    ("tickets", _("Tickets"), True),
+    ("", _("Hours"), True),
+    ("goodwill_share", _("Goodwill share"), True),
+    ("revenue", _("Revenue"), True),
+    ("margin_share", _("Margin"), True),
+    ("csat", _("CSAT"), True),
+    ("sla", _("Resolution SLA met"), True),
+]
 
 
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("portfolio")
+    order = request.GET.get("order", "goodwill_share")
+    if order not in ORDERINGS:
+        order = "goodwill_share"
+    try:
+        months = int(request.GET.get("months", settings.PORTFOLIO_MONTHS))
+    except ValueError:
+        months = settings.PORTFOLIO_MONTHS
+    months = min(max(months, 1), 120)
+    context = {
+        "result": portfolio_figures(months=months, order=order),
+        "order": order,
+        "months": months,
+        "month_choices": sorted({*MONTH_CHOICES, months}),
+        "columns": COLUMNS,
+    }
+    return render(request, "web/portfolio.html", context)

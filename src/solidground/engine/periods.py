@@ -1,0 +1,24 @@
+"""Period bucketing: which month or quarter an instant belongs to, in the provider's zone.
+
+A ticket created at 23:30 UTC on 31 January is a February ticket in Berlin, so months are cut
+in the provider's local time, not in UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+PeriodKind = Literal["month", "quarter"]
+_EVERY: dict[str, str] = {"month": "1mo", "quarter": "1q"}
+
+
+def period_start(instant: pl.Expr, *, kind: PeriodKind, timezone: str) -> pl.Expr:
+    """The local date on which the instant's period starts (first day of month or quarter)."""
+    return instant.dt.convert_time_zone(timezone).dt.truncate(_EVERY[kind]).dt.date()
+
+
+def date_period_start(day: pl.Expr, *, kind: PeriodKind) -> pl.Expr:
+    """The same for a plain date column (e.g. a revenue line's month)."""
+    return day.dt.truncate(_EVERY[kind])

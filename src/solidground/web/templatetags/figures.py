@@ -1,0 +1,57 @@
+"""Template filters that show figures honestly: shares with intervals, "no data" for n = 0."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+from solidground.insights.selectors import Rate
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return _("no data")
+    return f"{number_format(value * 100, digits)} %"
+
+
+@register.filter
+def money(value: Decimal | float | None) -> str:
+    if value is None:
+        return _("no data")
+    return f"{number_format(value, 0, force_grouping=True)} {settings.CURRENCY}"
+
+
+@register.filter
+def hours(value: float | None) -> str:
+    if value is None:
+        return _("no data")
+    return f"{number_format(value, 0, force_grouping=True)} h"
+
+
+@register.filter
+def rate(value: Rate) -> SafeString:
+    if value.share is None or value.low is None or value.high is None:
+        return format_html('<span class="nodata">{}</span>', _("no data"))
+    interval = _("95%% interval %(low)s to %(high)s, %(n)s answers") % {
+        "low": percent(value.low),
+        "high": percent(value.high),
+        "n": value.n,
+    }
+    small = format_html(' <span class="small-n">n={}</span>', value.n) if value.small_sample else ""
+    return format_html(
+        '<span title="{}">{}</span> <span class="interval">({}–{})</span>{}',
+        interval,
+        percent(value.share),
+        percent(value.low),
+        percent(value.high),
+        small,
+    )
