@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.insights.conftest import SmallPortfolio
+from tests.portfolio_fixtures import SmallPortfolio
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

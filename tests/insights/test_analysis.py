@@ -10,7 +10,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from solidground.insights.actions import analyze
 from solidground.insights.models import AnalysisRun, CustomerPeriod, TicketSla
-from tests.insights.conftest import SmallPortfolio
+from tests.portfolio_fixtures import SmallPortfolio
 
 pytestmark = pytest.mark.django_db
 

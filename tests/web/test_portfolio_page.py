@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from solidground.insights.actions import analyze
-from tests.insights.conftest import SmallPortfolio
+from tests.portfolio_fixtures import SmallPortfolio
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,15 @@ def test_portfolio_before_any_analysis_says_what_to_do(manager_client: Client) -
 def test_admin_lists_every_domain_model(manager_client: Client) -> None:
     User.objects.filter(username="manager").update(is_staff=True, is_superuser=True)
     page = manager_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    for name in ("Customers", "Contracts", "Tickets", "Time entries", "Survey answers",
-                 "SLA policies", "Business calendars", "Revenue lines", "Highlights"):
+    for name in (
+        "Customers",
+        "Contracts",
+        "Tickets",
+        "Time entries",
+        "Survey answers",
+        "SLA policies",
+        "Business calendars",
+        "Revenue lines",
+        "Highlights",
+    ):
         assert name in page, name

@@ -25,8 +25,9 @@ def epoch_seconds_sql(column: str) -> str:
     """SQL for a datetime column as whole seconds since 1970 (NULL stays NULL)."""
     if connection.vendor == "postgresql":
         return f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint"
-    # SQLite stores Django datetimes as UTC text; strftime('%s') reads it as UTC.
-    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+    # SQLite stores Django datetimes as UTC text; strftime('%s') reads it as UTC. The percent
+    # sign is doubled because queries always go through the driver with a parameter list.
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def float_sql(column: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.conf import settings
@@ -16,25 +16,33 @@ from solidground.insights.selectors import Rate
 register = template.Library()
 
 
+def _number(value: Decimal | float, digits: int, grouping: bool = False) -> str:
+    # Django's number_format cuts decimals off instead of rounding (16.67 -> "16"); round half
+    # up first, as a reader expects.
+    exponent = Decimal(1).scaleb(-digits)
+    rounded = Decimal(str(value)).quantize(exponent, rounding=ROUND_HALF_UP)
+    return number_format(rounded, digits, force_grouping=grouping)
+
+
 @register.filter
 def percent(value: float | None, digits: int = 0) -> str:
     if value is None:
         return _("no data")
-    return f"{number_format(value * 100, digits)} %"
+    return f"{_number(value * 100, digits)} %"
 
 
 @register.filter
 def money(value: Decimal | float | None) -> str:
     if value is None:
         return _("no data")
-    return f"{number_format(value, 0, force_grouping=True)} {settings.CURRENCY}"
+    return f"{_number(value, 0, grouping=True)} {settings.CURRENCY}"
 
 
 @register.filter
 def hours(value: float | None) -> str:
     if value is None:
         return _("no data")
-    return f"{number_format(value, 0, force_grouping=True)} h"
+    return f"{_number(value, 0, grouping=True)} h"
 
 
 @register.filter

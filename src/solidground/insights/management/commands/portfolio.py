@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import io
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.formats import number_format
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +24,7 @@ def rate_text(rate: Rate) -> str:
 
 
 def money(value: Decimal) -> str:
-    return f"{number_format(value, 0, use_l10n=False, force_grouping=True)} {settings.CURRENCY}"
+    return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP):,} {settings.CURRENCY}"
 
 
 class Command(BaseCommand):
