@@ -20,7 +20,8 @@ def main(argv: list[str]) -> int:
         if not any(word in path.stem for word in wanted):
             continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec is not None and spec.loader is not None
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         print(f"\n=== {path.stem} ===", flush=True)

@@ -1,22 +1,59 @@
-"""Run the engine on the store and keep the results (the insights write side)."""
+"""Run the engine on the store and keep the results (the insights write side).
+
+``analyze()`` is one function that loads, computes and stores, for all customers or some:
+
+1. load the frames (``fetch.py``);
+2. the SLA clock per ticket, reopens from the status history;
+3. scope mapping of tickets without a recorded catalogue item (``scope.py``);
+4. figures per customer and month and quarter (``engine.metrics``), compared with the
+   portfolio (median contact intensity, shrunken CSAT);
+5. trends for each customer's latest complete month and quarter (``engine.trends``);
+6. segments (``engine.segments``) and findings (``engine.findings``);
+7. store all of it in one transaction, then the whale curve from the stored profits.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from solidground.common.bulk import insert_frame
-from solidground.customers.models import Customer
-from solidground.engine.portfolio import customer_period_figures
-from solidground.engine.sla import evaluate_tickets, pauses_from_status_changes
+from solidground.engine.findings import FindingThresholds, build_findings
+from solidground.engine.metrics import (
+    MetricInputs,
+    PortfolioBaseline,
+    customer_period_metrics,
+    out_of_scope_ledger,
+    portfolio_baseline,
+    with_portfolio_comparison,
+)
+from solidground.engine.periods import PeriodKind
+from solidground.engine.segments import SegmentThresholds, assign_segments
+from solidground.engine.sla import evaluate_tickets, pauses_from_status_changes, reopen_counts
+from solidground.engine.trends import add_months, figure_changes
+from solidground.engine.whale import whale_curve, whale_summary
 from solidground.insights.fetch import StoreFrames, load_frames, load_policies
-from solidground.insights.models import AnalysisRun, CustomerPeriod, TicketSla
+from solidground.insights.models import (
+    AnalysisRun,
+    CustomerPeriod,
+    CustomerSegment,
+    CustomerTrend,
+    Finding,
+    TicketScope,
+    TicketSla,
+    WhalePoint,
+)
+from solidground.insights.scope import map_scope
 
 Progress = Callable[[str], None]
 
@@ -35,9 +72,24 @@ _SLA_COLUMNS = [
     "resolution_near_breach",
 ]
 
-_PERIOD_COLUMNS = [
-    field.column for field in CustomerPeriod._meta.concrete_fields if not field.primary_key
-]
+
+def _columns(model: type[Any]) -> list[str]:
+    return [field.column for field in model._meta.concrete_fields if not field.primary_key]
+
+
+_PERIOD_COLUMNS = _columns(CustomerPeriod)
+_MONEY = (
+    "revenue",
+    "direct_cost",
+    "labour_cost",
+    "margin",
+    "goodwill_cost",
+    "out_of_scope_free_value",
+    "revenue_extra",
+    "effective_hourly_rate",
+    "cost_to_serve",
+)
+WHALE_MONTHS = 12
 
 
 def evaluate_sla(frames: StoreFrames, *, now: datetime) -> pl.DataFrame:
@@ -70,15 +122,195 @@ def _sla_rows(sla: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _money(column: str) -> pl.Expr:
-    return pl.col(column).round(2)
-
-
 def _period_rows(figures: pl.DataFrame) -> pl.DataFrame:
     return figures.with_columns(
-        *[_money(c) for c in ("revenue", "direct_cost", "labour_cost", "margin")],
+        *[pl.col(c).round(2) for c in _MONEY],
         *[pl.col(c).round(4) for c in figures.columns if c.startswith("hours_")],
     ).select(_PERIOD_COLUMNS)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates as ISO text, NaN and infinity as null (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # NumPy scalars
+        return _plain(value.item())
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False)
+
+
+def _month_of(instant: datetime) -> date:
+    local = instant.astimezone(ZoneInfo(settings.TIME_ZONE))
+    return date(local.year, local.month, 1)
+
+
+def _latest_data_month(frames: StoreFrames) -> date | None:
+    latest: list[datetime] = []
+    for frame, column in (
+        (frames.tickets, "created_at"),
+        (frames.time_entries, "started_at"),
+    ):
+        if frame.height:
+            value = frame[column].max()
+            if isinstance(value, datetime):
+                latest.append(value)
+    return _month_of(max(latest)) if latest else None
+
+
+def _quarter_of(month: date) -> date:
+    """The last complete quarter up to and including ``month``'s quarter."""
+    if month.month % 3 == 0:
+        return date(month.year, month.month - 2, 1)
+    return add_months(date(month.year, (month.month - 1) // 3 * 3 + 1, 1), -3)
+
+
+def _baseline_from_json(data: object) -> PortfolioBaseline | None:
+    if not isinstance(data, list) or not data:
+        return None
+    frame = pl.DataFrame(
+        data,
+        schema={
+            "period_start": pl.String,
+            "median_contacts_per_seat": pl.Float64,
+            "csat_prior_alpha": pl.Float64,
+            "csat_prior_beta": pl.Float64,
+        },
+        orient="row",
+    ).with_columns(pl.col("period_start").str.to_date("%Y-%m-%d"))
+    return PortfolioBaseline(frame)
+
+
+def _reopens(frames: StoreFrames) -> pl.DataFrame:
+    """The larger of the source's reopen count and the reopens seen in the status history."""
+    counted = reopen_counts(frames.status_changes) if frames.status_changes.height else None
+    tickets = frames.tickets
+    if counted is None or counted.height == 0:
+        return tickets
+    return (
+        tickets.join(counted.rename({"reopen_count": "_seen"}), on="ticket_id", how="left")
+        .with_columns(
+            reopen_count=pl.max_horizontal(
+                pl.col("reopen_count").fill_null(0), pl.col("_seen").fill_null(0)
+            )
+        )
+        .drop("_seen")
+    )
+
+
+def _previous_full_run() -> AnalysisRun | None:
+    return (
+        AnalysisRun.objects.filter(status=AnalysisRun.Status.FINISHED, customer_ids=[])
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def _stored_scope(customer_ids: Sequence[int]) -> pl.DataFrame:
+    rows = TicketScope.objects.filter(ticket__customer_id__in=customer_ids).values_list(
+        "ticket_id", "catalogue_item_id", "method"
+    )
+    return pl.DataFrame(
+        list(rows),
+        schema={"ticket_id": pl.Int64, "item_id": pl.Int64, "method": pl.String},
+        orient="row",
+    )
+
+
+def _delete_previous(customer_ids: Sequence[int] | None) -> None:
+    if customer_ids is None:
+        # Whole portfolio: plain DELETEs (no ORM collector, no per-row work). Readers keep
+        # seeing the old rows until the transaction commits.
+        tables = [
+            model._meta.db_table
+            for model in (
+                TicketSla,
+                TicketScope,
+                CustomerPeriod,
+                CustomerTrend,
+                CustomerSegment,
+                Finding,
+            )
+        ]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        return
+    TicketSla.objects.filter(ticket__customer_id__in=customer_ids).delete()
+    TicketScope.objects.filter(ticket__customer_id__in=customer_ids).delete()
+    for model in (CustomerPeriod, CustomerTrend, CustomerSegment, Finding):
+        model.objects.filter(customer_id__in=customer_ids).delete()
+
+
+def _store_whale(as_of: date) -> dict[str, Any]:
+    """The whale curve of the last twelve months, from the stored monthly profits."""
+    first = add_months(as_of, -(WHALE_MONTHS - 1))
+    kind = "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT customer_id, CAST(SUM(margin) AS {kind}), CAST(SUM(revenue) AS {kind})
+                FROM insights_customerperiod
+                WHERE period_kind = 'month' AND period_start >= %s AND period_start <= %s
+                GROUP BY customer_id""",  # noqa: S608 (the type name is one of two constants)
+            [first, as_of],
+        )
+        rows = cursor.fetchall()
+    profits = pl.DataFrame(
+        rows,
+        schema={"customer_id": pl.Int64, "profit": pl.Float64, "revenue": pl.Float64},
+        orient="row",
+    )
+    curve = whale_curve(profits)
+    WhalePoint.objects.all().delete()
+    insert_frame(
+        WhalePoint._meta.db_table,
+        curve.select(
+            "customer_id",
+            "rank",
+            pl.col("profit").round(2),
+            pl.col("revenue").round(2),
+            pl.col("cumulative_profit").round(2),
+            "cumulative_share",
+            "customer_share",
+            pl.lit(first).alias("window_start"),
+            pl.lit(as_of).alias("window_end"),
+        ),
+    )
+    summary = whale_summary(curve)
+    return _plain({**summary.__dict__, "window_start": first, "window_end": as_of})
+
+
+def _figures(
+    inputs: MetricInputs, kind: PeriodKind, baseline: PortfolioBaseline | None
+) -> tuple[pl.DataFrame, PortfolioBaseline]:
+    frame = customer_period_metrics(
+        inputs,
+        kind=kind,
+        timezone=settings.TIME_ZONE,
+        loaded_cost_per_hour=float(settings.LOADED_COST_PER_HOUR),
+    )
+    if baseline is None:
+        baseline = portfolio_baseline(frame)
+    else:
+        # Periods the stored baseline lacks (new months) come from the rows at hand.
+        missing = frame.filter(~pl.col("period_start").is_in(baseline.frame["period_start"]))
+        if missing.height:
+            baseline = PortfolioBaseline(
+                pl.concat([baseline.frame, portfolio_baseline(missing).frame])
+            )
+    return with_portfolio_comparison(frame, baseline), baseline
+
+
+def _baseline_json(baseline: PortfolioBaseline) -> list[dict[str, Any]]:
+    return _plain(baseline.frame.sort("period_start").to_dicts())
 
 
 def analyze(
@@ -86,53 +318,169 @@ def analyze(
     customer_ids: Sequence[int] | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    segment_thresholds: SegmentThresholds | None = None,
+    finding_thresholds: FindingThresholds | None = None,
 ) -> AnalysisRun:
     """Analyse the whole portfolio, or re-analyse the given customers after an import.
 
     Results replace the previous ones for the same customers in one transaction: readers see
-    either the old figures or the new ones, never a mix.
+    either the old figures or the new ones, never a mix. A re-analysis compares with the
+    portfolio baseline of the last full analysis and does not retrain the scope classifier.
     """
     say = progress or (lambda _message: None)
     now = now or timezone.now()
     started = time.perf_counter()
+    ids = list(customer_ids) if customer_ids is not None else None
+    segment_rules = segment_thresholds or SegmentThresholds()
     run = AnalysisRun.objects.create(
         started_at=timezone.now(),
         status=AnalysisRun.Status.RUNNING,
-        customer_ids=list(customer_ids) if customer_ids is not None else [],
+        customer_ids=ids or [],
     )
     try:
+        previous = _previous_full_run() if ids is not None else None
         say("Reading tickets, time, revenue and surveys")
-        frames = load_frames(customer_ids)
+        frames = load_frames(ids)
         say("Running the SLA clock")
         sla = evaluate_sla(frames, now=now)
-        say("Computing monthly and quarterly figures")
-        figure_args = {
-            "tickets": frames.tickets,
-            "time_entries": frames.time_entries,
-            "revenue": frames.revenue,
-            "surveys": frames.surveys,
-            "sla": sla if sla.height else None,
-            "timezone": settings.TIME_ZONE,
-            "loaded_cost_per_hour": float(settings.LOADED_COST_PER_HOUR),
-        }
-        periods = pl.concat(
-            [
-                _period_rows(customer_period_figures(kind="month", **figure_args)),  # type: ignore[arg-type]
-                _period_rows(customer_period_figures(kind="quarter", **figure_args)),  # type: ignore[arg-type]
-            ]
+        say("Mapping tickets to the service catalogue")
+        scope = map_scope(
+            frames.tickets,
+            frames.items,
+            train_classifier=ids is None,
+            previous=_stored_scope(ids) if ids is not None else None,
         )
+        tickets = (
+            _reopens(frames)
+            .join(
+                scope.mapping.select("ticket_id", pl.col("item_id").alias("_mapped")),
+                on="ticket_id",
+                how="left",
+            )
+            .with_columns(item_id=pl.coalesce("catalogue_item_id", "_mapped"))
+        )
+        inputs = MetricInputs(
+            tickets=tickets,
+            sla=sla if sla.height else None,
+            time_entries=frames.time_entries,
+            revenue=frames.revenue,
+            surveys=frames.surveys,
+            interactions=frames.interactions,
+            customers=frames.customers,
+            items=frames.items,
+        )
+        say("Computing monthly and quarterly figures")
+        stored = previous.baseline if previous is not None else {}
+        months, month_baseline = _figures(inputs, "month", _baseline_from_json(stored.get("month")))
+        quarters, quarter_baseline = _figures(
+            inputs, "quarter", _baseline_from_json(stored.get("quarter"))
+        )
+
+        latest = _latest_data_month(frames)
+        if previous is not None and previous.as_of is not None:
+            latest = max(latest, previous.as_of) if latest else previous.as_of
+        last_complete = add_months(_month_of(now), -1)
+        as_of = min(latest, last_complete) if latest else last_complete
+        as_of_quarter = _quarter_of(as_of)
+
+        say("Segments, trends and findings")
+        segments = assign_segments(
+            quarters, quarter_baseline.frame, as_of_quarter=as_of_quarter, thresholds=segment_rules
+        )
+        window_ends = segments.select("customer_id", pl.col("window_end").alias("period_start"))
+        quarter_changes = figure_changes(
+            quarters, kind="quarter", periods=window_ends["period_start"].unique().to_list()
+        ).join(window_ends, on=["customer_id", "period_start"], how="inner")
+        month_changes = figure_changes(months, kind="month", periods=[as_of])
+        findings_rules = finding_thresholds or FindingThresholds()
+        ledger = out_of_scope_ledger(
+            inputs,
+            first_month=add_months(as_of, -(findings_rules.months - 1)),
+            last_month=as_of,
+            timezone=settings.TIME_ZONE,
+        ).join(
+            frames.items.select(
+                "item_id",
+                pl.col("name").alias("item_name"),
+                pl.col("code").alias("item_code"),
+                "rate",
+            ),
+            on="item_id",
+            how="left",
+        )
+        findings = build_findings(
+            segments=segments,
+            quarters=quarters,
+            quarter_changes=quarter_changes,
+            out_of_scope=ledger,
+            as_of=as_of,
+            thresholds=findings_rules,
+        )
+
         say("Storing results")
+        periods = pl.concat([_period_rows(months), _period_rows(quarters)])
+        trends = pl.concat(
+            [
+                month_changes.with_columns(period_kind=pl.lit("month")),
+                quarter_changes.with_columns(period_kind=pl.lit("quarter")),
+            ]
+        ).select(_columns(CustomerTrend))
+        segment_rows = segments.select(
+            "customer_id",
+            "segment",
+            "rule",
+            "window_start",
+            "window_end",
+            pl.Series("reasons", [_json(r) for r in segments["reasons"]], dtype=pl.String),
+            pl.Series("movers", [_json(r) for r in segments["movers"]], dtype=pl.String),
+            pl.Series("figures", [_json(r) for r in segments["figures"]], dtype=pl.String),
+        )
+        finding_rows = pl.DataFrame(
+            {
+                "customer_id": [f["customer_id"] for f in findings],
+                "kind": [f["kind"] for f in findings],
+                "severity": [f["severity"] for f in findings],
+                "period_start": [f["period_start"] for f in findings],
+                "params": [_json(f["params"]) for f in findings],
+            },
+            schema={
+                "customer_id": pl.Int64,
+                "kind": pl.String,
+                "severity": pl.Int64,
+                "period_start": pl.Date,
+                "params": pl.String,
+            },
+        )
+        scope_rows = scope.mapping.select(
+            "ticket_id",
+            pl.col("item_id").alias("catalogue_item_id"),
+            "method",
+            pl.col("keyword").fill_null(""),
+            "confidence",
+        )
         with transaction.atomic():
-            scope = Customer.objects.all()
-            if customer_ids is not None:
-                scope = scope.filter(pk__in=customer_ids)
-            TicketSla.objects.filter(ticket__customer__in=scope).delete()
-            CustomerPeriod.objects.filter(customer__in=scope).delete()
+            _delete_previous(ids)
             if sla.height:
                 insert_frame(TicketSla._meta.db_table, _sla_rows(sla))
+            insert_frame(TicketScope._meta.db_table, scope_rows)
             insert_frame(CustomerPeriod._meta.db_table, periods)
+            insert_frame(CustomerTrend._meta.db_table, trends)
+            insert_frame(CustomerSegment._meta.db_table, segment_rows)
+            insert_frame(Finding._meta.db_table, finding_rows)
+            whale = _store_whale(as_of)
             run.tickets = frames.tickets.height
-            run.customers = scope.count() if customer_ids is not None else Customer.objects.count()
+            run.customers = frames.customers.height
+            run.as_of = as_of
+            run.baseline = {
+                "month": _baseline_json(month_baseline),
+                "quarter": _baseline_json(quarter_baseline),
+            }
+            run.scope_report = _plain(scope.report)
+            run.whale = whale
+            run.thresholds = {
+                "segments": segment_rules.as_dict(),
+                "findings": _plain(findings_rules.__dict__),
+            }
             run.status = AnalysisRun.Status.FINISHED
             run.finished_at = timezone.now()
             run.seconds = round(time.perf_counter() - started, 3)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from solidground.contracts.models import CatalogueItem
 from solidground.customers.models import Customer
 from solidground.service.models import Ticket
 
@@ -26,6 +27,14 @@ class AnalysisRun(models.Model):
     customers = models.PositiveIntegerField(_("customers analysed"), default=0)
     seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True, default="")
+    # The last complete month the segments and findings speak of.
+    as_of = models.DateField(_("as of (last complete month)"), null=True, blank=True)
+    # Portfolio references per period (median contacts per seat, CSAT prior), so that a
+    # re-analysis of one customer compares with the whole portfolio, not with itself.
+    baseline = models.JSONField(_("portfolio baseline"), default=dict, blank=True)
+    scope_report = models.JSONField(_("scope mapping report"), default=dict, blank=True)
+    whale = models.JSONField(_("whale curve summary"), default=dict, blank=True)
+    thresholds = models.JSONField(_("segment thresholds"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("analysis run")
@@ -89,6 +98,102 @@ class CustomerPeriod(models.Model):
     sla_resolution_low = models.FloatField(null=True, blank=True)
     sla_resolution_high = models.FloatField(null=True, blank=True)
 
+    # Reliability (issue 5). Rates per seat and endpoint are per month.
+    seats = models.PositiveIntegerField(_("seats"), default=0)
+    endpoints = models.PositiveIntegerField(_("endpoints"), default=0)
+    tickets_per_seat = models.FloatField(_("tickets per seat and month"), null=True, blank=True)
+    tickets_per_endpoint = models.FloatField(
+        _("tickets per endpoint and month"), null=True, blank=True
+    )
+    resolved = models.PositiveIntegerField(_("tickets resolved"), default=0)
+    first_contact_total = models.PositiveIntegerField(_("resolved with touches known"), default=0)
+    first_contact_resolved = models.PositiveIntegerField(_("resolved at first contact"), default=0)
+    first_contact_share = models.FloatField(_("first-contact resolution"), null=True, blank=True)
+    first_contact_low = models.FloatField(null=True, blank=True)
+    first_contact_high = models.FloatField(null=True, blank=True)
+    reopened = models.PositiveIntegerField(_("reopened"), default=0)
+    reopen_share = models.FloatField(_("reopen rate"), null=True, blank=True)
+    reopen_low = models.FloatField(null=True, blank=True)
+    reopen_high = models.FloatField(null=True, blank=True)
+    sla_breaches = models.PositiveIntegerField(_("tickets with an SLA breach"), default=0)
+    escalations = models.PositiveIntegerField(_("escalations"), default=0)
+    complaints = models.PositiveIntegerField(_("complaints"), default=0)
+    noticed_negatively = models.PositiveIntegerField(_("noticed negatively"), default=0)
+    noticed_share = models.FloatField(_("share noticed negatively"), null=True, blank=True)
+    noticed_low = models.FloatField(null=True, blank=True)
+    noticed_high = models.FloatField(null=True, blank=True)
+
+    # Satisfaction.
+    csat_unhappy_share = models.FloatField(_("unhappy share"), null=True, blank=True)
+    csat_unhappy_low = models.FloatField(null=True, blank=True)
+    csat_unhappy_high = models.FloatField(null=True, blank=True)
+    csat_shrunk = models.FloatField(_("CSAT for ranking (shrunken)"), null=True, blank=True)
+    surveys_sent = models.PositiveIntegerField(_("CSAT surveys sent"), default=0)
+    surveys_answered = models.PositiveIntegerField(_("CSAT surveys answered"), default=0)
+    response_share = models.FloatField(_("response rate"), null=True, blank=True)
+    response_low = models.FloatField(null=True, blank=True)
+    response_high = models.FloatField(null=True, blank=True)
+    answers = models.PositiveIntegerField(_("survey answers (all kinds)"), default=0)
+    comments = models.PositiveIntegerField(_("comments"), default=0)
+    nps_responses = models.PositiveIntegerField(_("NPS answers"), default=0)
+    nps_promoters = models.PositiveIntegerField(_("promoters"), default=0)
+    nps_detractors = models.PositiveIntegerField(_("detractors"), default=0)
+    nps_score = models.FloatField(_("NPS"), null=True, blank=True)
+    nps_low = models.FloatField(null=True, blank=True)
+    nps_high = models.FloatField(null=True, blank=True)
+    relationship_responses = models.PositiveIntegerField(_("relationship answers"), default=0)
+    relationship_negative = models.PositiveIntegerField(
+        _("negative relationship answers"), default=0
+    )
+
+    # Contact intensity and special requests.
+    interactions = models.PositiveIntegerField(_("interactions"), default=0)
+    interactions_per_seat = models.FloatField(
+        _("interactions per seat and month"), null=True, blank=True
+    )
+    contacts_per_seat = models.FloatField(_("contacts per seat and month"), null=True, blank=True)
+    contact_intensity = models.FloatField(
+        _("contact intensity (x portfolio median)"), null=True, blank=True
+    )
+    special_requests = models.PositiveIntegerField(_("special requests"), default=0)
+    special_requests_per_seat = models.FloatField(null=True, blank=True)
+    after_hours_tickets = models.PositiveIntegerField(_("tickets after hours"), default=0)
+    after_hours_interactions = models.PositiveIntegerField(_("interactions after hours"), default=0)
+    after_hours_contacts = models.PositiveIntegerField(_("contacts after hours"), default=0)
+
+    # The extra-mile ledger.
+    goodwill_cost = models.DecimalField(
+        _("goodwill cost"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    mapped_tickets = models.PositiveIntegerField(_("tickets mapped to the catalogue"), default=0)
+    out_of_scope_tickets = models.PositiveIntegerField(_("out-of-scope tickets"), default=0)
+    out_of_scope_free_tickets = models.PositiveIntegerField(
+        _("out-of-scope tickets done free"), default=0
+    )
+    out_of_scope_free_hours = models.FloatField(_("out-of-scope hours done free"), default=0.0)
+    out_of_scope_free_value = models.DecimalField(
+        _("out-of-scope work done free at catalogue rate"),
+        default=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+    )
+
+    # Profit.
+    revenue_extra = models.DecimalField(
+        _("billed extras"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
+    hours_worked = models.FloatField(_("hours worked"), default=0.0)
+    reactive_hours = models.FloatField(_("hours on tickets"), default=0.0)
+    rhem_hours = models.FloatField(
+        _("reactive hours per endpoint and month"), null=True, blank=True
+    )
+    effective_hourly_rate = models.DecimalField(
+        _("effective hourly rate"), null=True, blank=True, max_digits=14, decimal_places=2
+    )
+    cost_to_serve = models.DecimalField(
+        _("cost to serve"), default=Decimal("0"), max_digits=14, decimal_places=2
+    )
+
     class Meta:
         verbose_name = _("customer period")
         verbose_name_plural = _("customer periods")
@@ -137,3 +242,158 @@ class TicketSla(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.first_response_state}/{self.resolution_state}"
+
+
+class CustomerTrend(models.Model):
+    """One figure's change against the previous period or the same period a year before.
+
+    Stored for each customer's latest complete month and quarter (docs/analysis.md, "Trends").
+    """
+
+    class Baseline(models.TextChoices):
+        PREVIOUS = "previous", _("previous period")
+        YEAR_BEFORE = "year_before", _("same period a year before")
+
+    class Test(models.TextChoices):
+        NEWCOMBE = "newcombe", _("Newcombe interval of the difference")
+        POISSON = "poisson", _("Poisson rate test")
+        NONE = "none", _("no test (hours or money)")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="trends")
+    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField(_("period start"))
+    figure = models.CharField(_("figure"), max_length=40)
+    baseline = models.CharField(_("compared with"), max_length=20, choices=Baseline.choices)
+    reference_start = models.DateField(_("reference period start"))
+    test = models.CharField(_("test"), max_length=20, choices=Test.choices)
+    value = models.FloatField(_("value"), null=True, blank=True)
+    reference = models.FloatField(_("reference value"), null=True, blank=True)
+    # Difference for shares and amounts, ratio of rates for counts.
+    change = models.FloatField(_("change"), null=True, blank=True)
+    low = models.FloatField(_("change, lower bound"), null=True, blank=True)
+    high = models.FloatField(_("change, upper bound"), null=True, blank=True)
+    p_value = models.FloatField(_("p-value"), null=True, blank=True)
+    significant = models.BooleanField(_("significant"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer trend")
+        verbose_name_plural = _("customer trends")
+        ordering = ["customer", "period_kind", "figure", "baseline"]
+        indexes = [models.Index(fields=["customer", "period_kind", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.figure} vs {self.baseline}"
+
+
+class Segment(models.TextChoices):
+    SOLID = "solid", _("solid")
+    SERVICE_TRAP = "service_trap", _("service trap")
+    AT_RISK = "at_risk", _("at risk")
+    QUIET = "quiet", _("quiet")
+    UNPROFITABLE = "unprofitable", _("unprofitable")
+    UNCLASSIFIED = "unclassified", _("unclassified")
+
+
+class CustomerSegment(models.Model):
+    """A customer's segment, the rule and figures that placed it, and what would move it."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="segment"
+    )
+    segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
+    rule = models.CharField(_("rule"), max_length=40)
+    window_start = models.DateField(_("window start"))
+    window_end = models.DateField(_("window end (last quarter)"))
+    # Lists of conditions {"key", "met", "value", "low", "high", "n", "threshold", ...}.
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    movers = models.JSONField(_("what would move it"), default=list, blank=True)
+    figures = models.JSONField(_("figures"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer segment")
+        verbose_name_plural = _("customer segments")
+        ordering = ["segment", "customer"]
+        indexes = [models.Index(fields=["segment"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.segment}"
+
+
+class Finding(models.Model):
+    """Something a service manager can act on: a message key with its parameters (evidence).
+
+    Rendered in the reader's language by ``insights.selectors.render_finding``.
+    """
+
+    class Severity(models.IntegerChoices):
+        INFO = 1, _("info")
+        WARNING = 2, _("warning")
+        URGENT = 3, _("urgent")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(_("kind"), max_length=40)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    period_start = models.DateField(_("period"))
+    params = models.JSONField(_("evidence"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["-severity", "customer", "kind"]
+        indexes = [models.Index(fields=["customer"]), models.Index(fields=["kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.kind}"
+
+
+class TicketScope(models.Model):
+    """How a ticket without a recorded catalogue item was mapped to one, or that it was not.
+
+    Tickets whose catalogue item was recorded in the source have no row: their item is known.
+    """
+
+    class Method(models.TextChoices):
+        RULE = "rule", _("keyword rule")
+        CLASSIFIER = "classifier", _("classifier")
+        UNMAPPED = "unmapped", _("unmapped")
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="scope"
+    )
+    catalogue_item = models.ForeignKey(
+        CatalogueItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    keyword = models.CharField(_("keyword"), max_length=200, blank=True, default="")
+    confidence = models.FloatField(_("confidence"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket scope mapping")
+        verbose_name_plural = _("ticket scope mappings")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.method}"
+
+
+class WhalePoint(models.Model):
+    """One customer on the whale curve of the last twelve analysed months."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="whale"
+    )
+    rank = models.PositiveIntegerField(_("rank"))
+    profit = models.DecimalField(_("profit"), max_digits=14, decimal_places=2)
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2)
+    cumulative_profit = models.DecimalField(_("cumulative profit"), max_digits=16, decimal_places=2)
+    cumulative_share = models.FloatField(_("share of total profit"), null=True, blank=True)
+    customer_share = models.FloatField(_("share of customers"))
+    window_start = models.DateField(_("from"))
+    window_end = models.DateField(_("to"))
+
+    class Meta:
+        verbose_name = _("whale curve point")
+        verbose_name_plural = _("whale curve")
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return f"{self.rank}: {self.customer_id}"

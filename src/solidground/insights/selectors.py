@@ -8,9 +8,18 @@ from decimal import Decimal
 
 import numpy as np
 from django.db.models import Max, Sum
+from django.utils import translation
+from django.utils.translation import gettext
 
 from solidground.engine.stats import wilson_interval
-from solidground.insights.models import CustomerPeriod, PeriodKind
+from solidground.insights import messages
+from solidground.insights.models import (
+    CustomerPeriod,
+    CustomerSegment,
+    Finding,
+    PeriodKind,
+    WhalePoint,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class PortfolioRow:
     margin_share: float | None
     csat: Rate
     sla_resolution: Rate
+    segment: str = ""
+    segment_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,7 @@ def portfolio(*, months: int = 12, order: str = "goodwill_share") -> Portfolio:
             sla_total=Sum("sla_resolution_total"),
         )
     )
+    segment_of = dict(CustomerSegment.objects.values_list("customer_id", "segment"))
     rows = []
     for t in totals:
         facing = t["hours_billed"] + t["hours_included"] + t["hours_goodwill"]
@@ -110,19 +122,43 @@ def portfolio(*, months: int = 12, order: str = "goodwill_share") -> Portfolio:
                 margin_share=float(margin / revenue) if revenue else None,
                 csat=Rate.of(t["csat_positive"], t["csat_responses"]),
                 sla_resolution=Rate.of(t["sla_met"], t["sla_total"]),
+                segment=segment_of.get(t["customer_id"], ""),
+                segment_label=str(
+                    messages.SEGMENT_NAMES.get(segment_of.get(t["customer_id"], ""), "")
+                ),
             )
         )
     rows.sort(key=lambda row: _sort_key(row, order))
     return Portfolio(first, last, rows)
 
 
-ORDERINGS = ("goodwill_share", "margin_share", "csat", "sla", "revenue", "name", "tickets")
+ORDERINGS = (
+    "goodwill_share",
+    "margin_share",
+    "csat",
+    "sla",
+    "revenue",
+    "name",
+    "tickets",
+    "segment",
+)
+# Most urgent first when ordered by segment.
+_SEGMENT_ORDER = {
+    "at_risk": 0,
+    "service_trap": 1,
+    "unprofitable": 2,
+    "quiet": 3,
+    "solid": 4,
+    "unclassified": 5,
+}
 
 
 def _sort_key(row: PortfolioRow, order: str) -> tuple[int, float | str]:
     # "No data" sorts last in every ordering, never as 0 or 100%.
     if order == "name":
         return (0, row.name.lower())
+    if order == "segment":
+        return (0, float(_SEGMENT_ORDER.get(row.segment, 9)))
     value: float | None = {
         "goodwill_share": -row.goodwill_share if row.goodwill_share is not None else None,
         "margin_share": row.margin_share,
@@ -132,3 +168,71 @@ def _sort_key(row: PortfolioRow, order: str) -> tuple[int, float | str]:
         "tickets": -float(row.tickets),
     }.get(order)
     return (1, 0.0) if value is None else (0, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Segments and findings
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    customer_id: int
+    name: str
+    segment: str
+    label: str
+    reasons: list[str]
+    movers: list[str]
+    window_start: date
+    window_end: date
+
+
+def segments(*, language: str | None = None) -> dict[int, SegmentView]:
+    """Each customer's segment with its reasons and movers as sentences, by customer id."""
+    with translation.override(language or translation.get_language()):
+        result = {}
+        for row in CustomerSegment.objects.select_related("customer"):
+            result[row.customer_id] = SegmentView(
+                customer_id=row.customer_id,
+                name=row.customer.name,
+                segment=row.segment,
+                label=str(messages.SEGMENT_NAMES.get(row.segment, row.segment)),
+                reasons=[
+                    messages.render(c["key"], _params(c), row.window_end) for c in row.reasons
+                ],
+                movers=[
+                    messages.render(c["key"], _params(c), row.window_end, mover=True)
+                    for c in row.movers
+                ],
+                window_start=row.window_start,
+                window_end=row.window_end,
+            )
+        return result
+
+
+def _params(condition: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in condition.items() if k not in ("key", "met")}
+
+
+def render_finding(finding: Finding, language: str) -> str:
+    """The finding as a sentence in ``language`` ("de" or "en"), numbers in its format."""
+    with translation.override(language):
+        text = messages.render(finding.kind, finding.params, finding.period_start)
+        return gettext("%(customer)s: %(finding)s") % {
+            "customer": finding.customer.name,
+            "finding": text,
+        }
+
+
+def findings(
+    *, customer_id: int | None = None, min_severity: int = 1, limit: int | None = None
+) -> list[Finding]:
+    """Stored findings, most severe first (customer loaded for rendering)."""
+    queryset = Finding.objects.select_related("customer").filter(severity__gte=min_severity)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    rows = list(queryset.order_by("-severity", "customer__name", "kind"))
+    return rows[:limit] if limit is not None else rows
+
+
+def whale_points() -> list[WhalePoint]:
+    return list(WhalePoint.objects.select_related("customer").order_by("rank"))

@@ -6,15 +6,17 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from solidground.insights.selectors import ORDERINGS
+from solidground.insights.selectors import ORDERINGS, findings, render_finding, segments
 from solidground.insights.selectors import portfolio as portfolio_figures
 
 MONTH_CHOICES = (3, 6, 12, 24, 36)
 COLUMNS = [
     ("name", _("Customer"), False),
     ("", _("Status"), False),
+    ("segment", _("Segment"), False),
     ("tickets", _("Tickets"), True),
     ("", _("Hours"), True),
     ("goodwill_share", _("Goodwill share"), True),
@@ -35,8 +37,12 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     except ValueError:
         months = settings.PORTFOLIO_MONTHS
     months = min(max(months, 1), 120)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    explained = segments(language=language)
     context = {
         "result": portfolio_figures(months=months, order=order),
+        "segments": explained,
+        "findings": [render_finding(f, language) for f in findings(min_severity=2, limit=20)],
         "order": order,
         "months": months,
         "month_choices": sorted({*MONTH_CHOICES, months}),

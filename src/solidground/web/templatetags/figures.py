@@ -63,3 +63,9 @@ def rate(value: Rate) -> SafeString:
         percent(value.high),
         small,
     )
+
+
+@register.filter
+def get_item(mapping: dict[object, object], key: object) -> object:
+    """``mapping[key]`` in a template, None when absent."""
+    return mapping.get(key)

@@ -49,6 +49,7 @@ class Command(BaseCommand):
         for header, justify in [
             ("Customer", "left"),
             ("Status", "left"),
+            ("Segment", "left"),
             ("Tickets", "right"),
             ("Hours", "right"),
             ("Goodwill", "right"),
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             table.add_row(
                 row.name,
                 row.status,
+                row.segment.replace("_", " ") or "no data",
                 f"{row.tickets:,}",
                 f"{row.hours_total:,.0f}",
                 percent(row.goodwill_share),

@@ -1,0 +1,233 @@
+"""Benchmark of `solidground analyze`: the whole portfolio, then one customer after an import.
+
+    .venv/bin/python bench/bench_analyze.py
+    SOLIDGROUND_BENCH_SCALE=0.1 .venv/bin/python bench/bench_analyze.py   # a quick run
+
+At scale 1.0 the store holds about 1,000,000 tickets, 3,000,000 time entries and 100,000 survey
+answers: the demo provider (about 3,100 customers over 36 months), with each ticket's work split
+into more time entries (same minutes in total) and the survey answers thinned to 100,000, so the
+store has the sizes issue 5 names. The store is built once per scale and database and kept in
+``var/bench/`` (SQLite) or the database ``solidground_bench_<scale>`` (PostgreSQL); building it
+is not part of the timing.
+
+The run measures, on SQLite and (when reachable) on PostgreSQL:
+
+* ``analyze()`` over every customer: load, SLA clock, scope mapping, figures, trends, segments,
+  findings, whale curve, and storing, in one transaction;
+* ``analyze(customer_ids=[one])``: the re-analysis after an import of one customer.
+
+PostgreSQL is reached at ``SOLIDGROUND_BENCH_POSTGRES_URL`` (default
+postgresql://127.0.0.1:5432/test, used only to create the bench database).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20260105
+END = date(2026, 3, 1)
+MONTHS = 36
+CUSTOMERS_AT_SCALE_1 = 3_100
+TIME_ENTRIES_AT_SCALE_1 = 3_000_000
+SURVEYS_AT_SCALE_1 = 100_000
+
+
+def _scale() -> float:
+    return float(os.environ.get("SOLIDGROUND_BENCH_SCALE", "1.0"))
+
+
+def _postgres_admin_url() -> str:
+    return os.environ.get("SOLIDGROUND_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(_postgres_admin_url(), connect_timeout=3).close()
+    except Exception:
+        return False
+    return True
+
+
+def _database_name(scale: float) -> str:
+    return "solidground_bench_" + f"{scale:g}".replace(".", "_")
+
+
+def _postgres_url(scale: float) -> str:
+    import psycopg
+
+    admin = _postgres_admin_url()
+    name = _database_name(scale)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+# --------------------------------------------------------------------------------------------
+# The store (built once, in a worker process that has Django set up)
+
+
+def _bench_frames(scale: float) -> object:
+    """The demo provider reshaped to the issue's sizes (see the module docstring)."""
+    import numpy as np
+    import polars as pl
+
+    from solidground.demo.generator import generate
+
+    customers = max(20, round(CUSTOMERS_AT_SCALE_1 * scale))
+    data = generate(customers=customers, months=MONTHS, seed=SEED, end=END)
+    rng = np.random.default_rng(SEED)
+
+    entries = data.frames["service.timeentry"]
+    wanted = max(entries.height, round(TIME_ENTRIES_AT_SCALE_1 * scale))
+    splittable = entries.filter(pl.col("ticket_id").is_not_null() & (pl.col("minutes") >= 10))
+    extra = min(wanted - entries.height, splittable.height)
+    if extra > 0:
+        # Split a random set of ticket entries in two: the same minutes, two bookings.
+        chosen = splittable.sample(extra, seed=SEED)
+        first_part = (chosen["minutes"].to_numpy() // 10 * 5).clip(5)
+        first = chosen.with_columns(minutes=pl.Series(first_part))
+        second = chosen.with_columns(
+            minutes=pl.col("minutes") - pl.Series(first_part),
+            started_at=pl.col("started_at") + pl.duration(minutes=pl.Series(first_part)),
+            billed_amount=pl.lit(None, dtype=entries.schema["billed_amount"]),
+            external_id=pl.col("external_id") + "b",
+        )
+        keep = entries.filter(~pl.col("id").is_in(chosen["id"].implode()))
+        entries = pl.concat([keep, first, second]).with_columns(
+            id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+        )
+        data.frames["service.timeentry"] = entries
+    surveys = data.frames["surveys.surveyanswer"]
+    limit = round(SURVEYS_AT_SCALE_1 * scale)
+    answered = surveys.filter(pl.col("answered_at").is_not_null())
+    if answered.height > limit:
+        # Keep the sent-but-unanswered invitations in proportion: response rates stay true.
+        keep_share = limit / answered.height
+        keep = rng.random(surveys.height) < keep_share
+        surveys = surveys.filter(pl.Series(keep)).with_columns(
+            id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+        )
+        data.frames["surveys.surveyanswer"] = surveys
+    return data
+
+
+def _build_store(scale: float) -> dict[str, int]:
+    from django.db import transaction
+
+    from solidground.demo.load import load_demo, sqlite_bulk_pragmas
+
+    data = _bench_frames(scale)
+    restore = sqlite_bulk_pragmas()
+    try:
+        with transaction.atomic():
+            counts = load_demo(data)  # type: ignore[arg-type]
+    finally:
+        restore()
+    return counts
+
+
+def _worker(database: str, build_only: bool = False) -> None:
+    scale = _scale()
+    data_dir = ROOT / "var" / "bench" / f"analyze-{scale:g}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["SOLIDGROUND_DATA_DIR"] = str(data_dir)
+    if database == "postgresql":
+        os.environ["SOLIDGROUND_DATABASE_URL"] = _postgres_url(scale)
+    else:
+        os.environ.pop("SOLIDGROUND_DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solidground.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from solidground.customers.models import Customer
+    from solidground.insights.actions import analyze
+    from solidground.service.models import Ticket, TimeEntry
+    from solidground.surveys.models import SurveyAnswer
+
+    call_command("migrate", verbosity=0)
+    if not Customer.objects.exists():
+        started = time.perf_counter()
+        _build_store(scale)
+        print(f"[{database}] built the store in {time.perf_counter() - started:.0f} s")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    if build_only:
+        return
+    tickets = Ticket.objects.count()
+    entries = TimeEntry.objects.count()
+    answers = SurveyAnswer.objects.filter(answered_at__isnull=False).count()
+    print(
+        f"[{database}] store: {Customer.objects.count():,} customers, {tickets:,} tickets, "
+        f"{entries:,} time entries, {answers:,} survey answers"
+    )
+    now = None
+    steps: list[tuple[str, float]] = []
+    last = [time.perf_counter()]
+
+    def progress(message: str) -> None:
+        moment = time.perf_counter()
+        steps.append((message, moment - last[0]))
+        last[0] = moment
+
+    for attempt in (1, 2):
+        steps.clear()
+        last[0] = time.perf_counter()
+        started = time.perf_counter()
+        run = analyze(now=now, progress=progress)
+        seconds = time.perf_counter() - started
+        progress("end")
+        print(f"[{database}] analyze, all customers (run {attempt}): {seconds:.1f} s")
+    # Time per stage of the last run: each message is the stage that starts there.
+    for (stage, _), (_, spent) in itertools.pairwise(steps):
+        print(f"    {spent:6.2f} s  {stage}")
+    customer = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert customer is not None
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        analyze(customer_ids=[customer], now=now)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"[{database}] analyze, one customer after an import: best {min(timings):.2f} s, "
+        f"worst {max(timings):.2f} s"
+    )
+    del run
+
+
+def main() -> None:
+    scale = _scale()
+    print(f"analyze benchmark, scale {scale:g}, seed {SEED}")
+    databases = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+    if "postgresql" not in databases:
+        print("PostgreSQL not reachable: SQLite only.")
+    for database in databases:
+        # One process per database: Django's settings pick the database once, at start-up.
+        subprocess.run(
+            [sys.executable, __file__, "--worker", database],
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "--worker":
+        _worker(sys.argv[2], build_only="--build-only" in sys.argv)
+    else:
+        main()

@@ -1,0 +1,251 @@
+"""Changes of each figure against the previous period and the same period a year before.
+
+Every figure is compared with the test that fits it (DOMAIN.md):
+
+* **shares** (CSAT, unhappy, SLA met, first-contact resolution, reopen, noticed negatively,
+  response rate): the difference of the two shares with Newcombe's interval; significant when
+  the interval excludes 0;
+* **counts** (tickets, interactions, special requests, escalations, complaints, after-hours
+  contacts): the ratio of the two rates per day with the Poisson rate test (conditional,
+  mid-p); significant when p < 0.05;
+* **amounts** (goodwill share of hours, agreement margin, contacts per seat, effective hourly
+  rate): the difference only. Hours and money have no sampling model here, so no test is
+  claimed for them; creep (a rise in each of consecutive quarters) is their trend signal.
+
+The input is the frame of :func:`solidground.engine.metrics.customer_period_metrics` for one
+period kind. Periods are matched by date: "previous" is the period right before (a month or a
+quarter), "year_before" is the same period twelve months earlier; a comparison exists only
+when both periods have a row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final, Literal
+
+import numpy as np
+import polars as pl
+
+from solidground.engine.periods import PeriodKind
+from solidground.engine.stats import creep_flags, newcombe_difference, poisson_rate_test
+
+__all__ = [
+    "AMOUNT_FIGURES",
+    "COUNT_FIGURES",
+    "SHARE_FIGURES",
+    "SIGNIFICANCE",
+    "add_months",
+    "creep",
+    "figure_changes",
+]
+
+SIGNIFICANCE: Final = 0.05
+
+SHARE_FIGURES: Final[dict[str, tuple[str, str]]] = {
+    "csat": ("csat_positive", "csat_responses"),
+    "csat_unhappy": ("csat_negative", "csat_responses"),
+    "sla_response": ("sla_response_met", "sla_response_total"),
+    "sla_resolution": ("sla_resolution_met", "sla_resolution_total"),
+    "first_contact": ("first_contact_resolved", "first_contact_total"),
+    "reopen": ("reopened", "resolved"),
+    "noticed": ("noticed_negatively", "tickets"),
+    "response": ("surveys_answered", "surveys_sent"),
+}
+COUNT_FIGURES: Final = (
+    "tickets",
+    "interactions",
+    "special_requests",
+    "escalations",
+    "complaints",
+    "after_hours_contacts",
+)
+AMOUNT_FIGURES: Final = (
+    "goodwill_share",
+    "margin_share",
+    "contacts_per_seat",
+    "tickets_per_endpoint",
+    "effective_hourly_rate",
+)
+Baseline = Literal["previous", "year_before"]
+_STEP: Final[dict[str, int]] = {"month": 1, "quarter": 3}
+_SCHEMA: Final = {
+    "customer_id": pl.Int64,
+    "period_start": pl.Date,
+    "figure": pl.String,
+    "baseline": pl.String,
+    "reference_start": pl.Date,
+    "test": pl.String,
+    "value": pl.Float64,
+    "reference": pl.Float64,
+    "change": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "p_value": pl.Float64,
+    "significant": pl.Boolean,
+}
+
+
+def add_months(day: date, months: int) -> date:
+    """The first of the month ``months`` after (or before) ``day``'s month.
+
+    >>> add_months(date(2026, 2, 1), -3)
+    datetime.date(2025, 11, 1)
+    """
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _shift(kind: PeriodKind, baseline: Baseline) -> int:
+    return -_STEP[kind] if baseline == "previous" else -12
+
+
+def _days(starts: pl.Expr, kind: PeriodKind) -> pl.Expr:
+    # The exposure of a count: the days in its period (February has fewer than March).
+    ends = starts.dt.offset_by(f"{_STEP[kind]}mo")
+    return (ends - starts).dt.total_days().cast(pl.Float64)
+
+
+def _nan_to_null(values: np.ndarray[tuple[int], np.dtype[np.float64]], name: str) -> pl.Series:
+    return pl.Series(name, values, dtype=pl.Float64).fill_nan(None)
+
+
+def _pairs(frame: pl.DataFrame, kind: PeriodKind, baseline: Baseline) -> pl.DataFrame:
+    months = _shift(kind, baseline)
+    reference = frame.with_columns(
+        pl.col("period_start").dt.offset_by(f"{-months}mo").alias("period_start"),
+        pl.col("period_start").alias("reference_start"),
+    )
+    return frame.join(reference, on=["customer_id", "period_start"], how="inner", suffix="_ref")
+
+
+def figure_changes(
+    frame: pl.DataFrame,
+    *,
+    kind: PeriodKind,
+    baselines: tuple[Baseline, ...] = ("previous", "year_before"),
+    periods: list[date] | None = None,
+) -> pl.DataFrame:
+    """Long frame: one row per customer, period, figure and baseline that can be compared.
+
+    ``periods`` limits the output to those period starts (the analysis stores the latest
+    complete month and quarter). Columns: customer_id, period_start, figure, baseline,
+    reference_start, test ("newcombe", "poisson" or "none"), value, reference, change
+    (difference for shares and amounts, rate ratio for counts), low and high (Newcombe's
+    interval of the difference), p_value (Poisson), significant.
+    """
+    parts: list[pl.DataFrame] = []
+    for baseline in baselines:
+        pairs = _pairs(frame, kind, baseline)
+        if periods is not None:
+            pairs = pairs.filter(pl.col("period_start").is_in(periods))
+        if pairs.height == 0:
+            continue
+        keys = pairs.select("customer_id", "period_start", "reference_start").with_columns(
+            baseline=pl.lit(baseline)
+        )
+        for figure, (successes, total) in SHARE_FIGURES.items():
+            s1 = pairs[successes].cast(pl.Float64).to_numpy()
+            n1 = pairs[total].cast(pl.Float64).to_numpy()
+            s2 = pairs[f"{successes}_ref"].cast(pl.Float64).to_numpy()
+            n2 = pairs[f"{total}_ref"].cast(pl.Float64).to_numpy()
+            result = newcombe_difference(s1, n1, s2, n2)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = np.where(n1 > 0, s1 / np.where(n1 > 0, n1, 1), np.nan)
+                reference = np.where(n2 > 0, s2 / np.where(n2 > 0, n2, 1), np.nan)
+            parts.append(
+                keys.with_columns(
+                    figure=pl.lit(figure),
+                    test=pl.lit("newcombe"),
+                    value=_nan_to_null(value, "value"),
+                    reference=_nan_to_null(reference, "reference"),
+                    change=_nan_to_null(result.diff, "change"),
+                    low=_nan_to_null(result.low, "low"),
+                    high=_nan_to_null(result.high, "high"),
+                    p_value=pl.lit(None, pl.Float64),
+                    significant=pl.Series(result.significant),
+                ).filter(pl.col("value").is_not_null() & pl.col("reference").is_not_null())
+            )
+        exposure = pairs.select(
+            _days(pl.col("period_start"), kind).alias("e1"),
+            _days(pl.col("reference_start"), kind).alias("e2"),
+        )
+        e1, e2 = exposure["e1"].to_numpy(), exposure["e2"].to_numpy()
+        for figure in COUNT_FIGURES:
+            c1 = pairs[figure].cast(pl.Float64).to_numpy()
+            c2 = pairs[f"{figure}_ref"].cast(pl.Float64).to_numpy()
+            ratio, p_value = poisson_rate_test(c1, e1, c2, e2)
+            parts.append(
+                keys.with_columns(
+                    figure=pl.lit(figure),
+                    test=pl.lit("poisson"),
+                    value=pl.Series(c1),
+                    reference=pl.Series(c2),
+                    # +inf (a rise from nothing) is kept as null ratio: no finite ratio exists.
+                    change=_nan_to_null(np.where(np.isfinite(ratio), ratio, np.nan), "change"),
+                    low=pl.lit(None, pl.Float64),
+                    high=pl.lit(None, pl.Float64),
+                    p_value=_nan_to_null(p_value, "p_value"),
+                    significant=pl.Series(np.nan_to_num(p_value, nan=1.0) < SIGNIFICANCE),
+                ).filter((pl.col("value") > 0) | (pl.col("reference") > 0))
+            )
+        for figure in AMOUNT_FIGURES:
+            parts.append(
+                keys.with_columns(
+                    figure=pl.lit(figure),
+                    test=pl.lit("none"),
+                    value=pairs[figure].cast(pl.Float64),
+                    reference=pairs[f"{figure}_ref"].cast(pl.Float64),
+                    low=pl.lit(None, pl.Float64),
+                    high=pl.lit(None, pl.Float64),
+                    p_value=pl.lit(None, pl.Float64),
+                    significant=pl.lit(None, pl.Boolean),
+                )
+                .with_columns(change=pl.col("value") - pl.col("reference"))
+                .filter(pl.col("change").is_not_null())
+            )
+    if not parts:
+        return pl.DataFrame(schema=_SCHEMA)
+    return pl.concat([part.select(list(_SCHEMA)) for part in parts]).cast(_SCHEMA)  # type: ignore[arg-type]
+
+
+def creep(
+    quarters: pl.DataFrame,
+    figure: str,
+    *,
+    last_quarter: date,
+    min_run: int = 2,
+) -> pl.DataFrame:
+    """Is ``figure`` rising in each of the ``min_run`` quarters up to ``last_quarter``?
+
+    ``quarters`` is the quarterly metrics frame. A customer without a value in one of the
+    ``min_run + 1`` quarters is not creeping (no evidence, see ``stats.creep_flags``).
+    Returns customer_id, rising, relative_increase (null when undefined), run_length and
+    values (the quarters' values, oldest first, null where missing).
+    """
+    starts = [add_months(last_quarter, -3 * k) for k in range(min_run, -1, -1)]
+    wide = (
+        quarters.filter(pl.col("period_start").is_in(starts))
+        .select("customer_id", "period_start", pl.col(figure).cast(pl.Float64))
+        .pivot(on="period_start", index="customer_id", values=figure)
+    )
+    columns = [str(start) for start in starts]
+    for column in columns:
+        if column not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(column))
+    values = wide.select(columns).to_numpy().astype(np.float64)
+    if values.size == 0:
+        values = np.empty((0, len(columns)), dtype=np.float64)
+    result = creep_flags(values, min_run=min_run)
+    relative = np.where(np.isfinite(result.relative_increase), result.relative_increase, np.nan)
+    return pl.DataFrame(
+        {
+            "customer_id": wide["customer_id"],
+            "rising": pl.Series(result.rising, dtype=pl.Boolean),
+            "relative_increase": _nan_to_null(relative, "relative_increase"),
+            "run_length": pl.Series(result.run_length, dtype=pl.Int64),
+            "values": pl.Series(
+                [[None if np.isnan(v) else float(v) for v in row] for row in values],
+                dtype=pl.List(pl.Float64),
+            ),
+        }
+    )

@@ -1,0 +1,177 @@
+"""Sentences for findings and segment reasons, in the reader's language.
+
+The analysis stores a message key and parameters (``Finding.params``, the conditions in
+``CustomerSegment.reasons``); these templates turn them into text through Django's gettext,
+with numbers formatted for the locale. German translations live in
+``locale/de/LC_MESSAGES/django.po``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+SEGMENT_NAMES: dict[str, Promise] = {
+    "solid": _("solid"),
+    "service_trap": _("service trap"),
+    "at_risk": _("at risk"),
+    "quiet": _("quiet"),
+    "unprofitable": _("unprofitable"),
+    "unclassified": _("unclassified"),
+}
+
+MESSAGES: dict[str, Promise] = {
+    "out_of_scope_free": _(
+        "%(tickets)s free “%(item)s” tickets in %(months)s months, %(hours)s, %(value)s at "
+        "catalogue rate; add to the contract at %(monthly_price)s/month or bill from now"
+    ),
+    "sla_resolution_down": _(
+        "resolution SLA met %(value)s (%(low)s–%(high)s) in %(period)s, down from %(reference)s"
+    ),
+    "sla_response_down": _(
+        "first-response SLA met %(value)s (%(low)s–%(high)s) in %(period)s, down from %(reference)s"
+    ),
+    "csat_down": _("CSAT %(value)s (%(low)s–%(high)s) in %(period)s, down from %(reference)s"),
+    "tickets_up": _(
+        "%(value)s tickets in %(period)s, %(ratio)s times the quarter before (%(reference)s)"
+    ),
+    "reopen_high": _(
+        "%(value)s of resolved tickets reopened in %(period)s (%(low)s–%(high)s); over 8%% is "
+        "a problem"
+    ),
+    "sla_resolution_low": _(
+        "resolution SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), clearly below "
+        "%(threshold)s"
+    ),
+    "sla_response_low": _(
+        "first-response SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), clearly below "
+        "%(threshold)s"
+    ),
+    "unhappy_high": _(
+        "%(value)s unhappy answers (%(low)s–%(high)s, %(n)s answers); a few percent is usual"
+    ),
+    "noticed_high": _(
+        "%(value)s of tickets noticed negatively (%(low)s–%(high)s, %(n)s tickets): SLA "
+        "breaches, reopens, escalations and complaints"
+    ),
+    "csat_falling": _("CSAT fell from %(reference)s to %(value)s (%(n)s answers)"),
+    "goodwill_high": _(
+        "goodwill is %(value)s of customer-facing hours (%(hours)s); over %(threshold)s is a "
+        "scope-creep warning"
+    ),
+    "goodwill_creeping": _("goodwill share rising quarter after quarter: %(values)s"),
+    "contact_high": _("contact intensity %(value)s times the portfolio median per seat"),
+    "contact_low": _("contact intensity %(value)s times the portfolio median per seat"),
+    "tickets_rising": _("tickets rising quarter after quarter: %(values)s"),
+    "margin_falling": _("agreement margin %(value)s, down from %(reference)s a year before"),
+    "margin_low": _("agreement margin %(value)s, under the %(threshold)s warning line"),
+    "margin_negative": _("agreement margin %(value)s: the customer costs more than it pays"),
+    "no_answers": _("no survey answers: satisfaction unknown, not assumed"),
+}
+
+MOVERS: dict[str, Promise] = {
+    "sla_resolution_low": _("resolution SLA met reaching %(threshold)s (now %(value)s)"),
+    "sla_response_low": _("first-response SLA met reaching %(threshold)s (now %(value)s)"),
+    "unhappy_high": _("unhappy answers falling under %(threshold)s (now %(value)s)"),
+    "noticed_high": _("tickets noticed negatively falling under %(threshold)s (now %(value)s)"),
+    "csat_falling": _("CSAT recovering to %(reference)s (now %(value)s)"),
+    "goodwill_high": _("goodwill under %(threshold)s of hours (now %(value)s)"),
+    "goodwill_creeping": _("goodwill share no longer rising"),
+    "contact_high": _("contact intensity under %(threshold)s times the median (now %(value)s)"),
+    "contact_low": _("contact intensity above %(threshold)s times the median (now %(value)s)"),
+    "tickets_rising": _("tickets no longer rising quarter after quarter"),
+    "margin_falling": _("agreement margin back to %(reference)s (now %(value)s)"),
+    "margin_low": _("agreement margin above %(threshold)s (now %(value)s)"),
+    "margin_negative": _("agreement margin above 0 (now %(value)s)"),
+    "no_answers": _("a survey answer"),
+}
+
+_PERCENT_KEYS = {"value", "low", "high", "reference", "threshold", "change"}
+_PERCENT_KINDS_EXCEPT = {"tickets_up", "contact_high", "contact_low", "out_of_scope_free"}
+
+
+def percent(value: float | None) -> str:
+    if value is None:
+        return gettext("no data")
+    return f"{number_format(value * 100, 0)} %"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return gettext("no data")
+    return f"{number_format(value, 0, force_grouping=True)} {settings.CURRENCY}"
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return gettext("no data")
+    return number_format(value, digits, force_grouping=True)
+
+
+def _period(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, date):
+        quarter = (value.month - 1) // 3 + 1
+        return f"Q{quarter} {value.year}"
+    return str(value)
+
+
+def format_params(key: str, params: Mapping[str, Any], period: object = None) -> dict[str, str]:
+    """Every parameter as locale-formatted text, as the message of ``key`` expects it."""
+    shown: dict[str, str] = {}
+    for name, value in params.items():
+        if name == "values":
+            items = value or []
+            if key == "tickets_rising":
+                shown[name] = " → ".join(_number(v, 0) for v in items)
+            else:
+                shown[name] = " → ".join(percent(v) for v in items)
+        elif name in ("value", "reference") and key == "tickets_up":
+            shown[name] = _number(value, 0)
+        elif name in ("value", "threshold") and key in ("contact_high", "contact_low"):
+            shown[name] = _number(value, 1)
+        elif name in _PERCENT_KEYS and key not in _PERCENT_KINDS_EXCEPT:
+            shown[name] = percent(value)
+        elif name in ("value", "monthly_price", "rate"):
+            shown[name] = money(value)
+        elif name == "hours":
+            shown[name] = f"{_number(value, 0)} h"
+        elif name == "ratio":
+            shown[name] = _number(value, 1)
+        elif isinstance(value, float):
+            shown[name] = _number(value, 2)
+        else:
+            shown[name] = "" if value is None else str(value)
+    shown["period"] = _period(period)
+    return shown
+
+
+def render(
+    key: str, params: Mapping[str, Any], period: object = None, *, mover: bool = False
+) -> str:
+    """One condition or finding as a sentence (without the customer's name)."""
+    template = (MOVERS if mover else MESSAGES).get(key)
+    if template is None:
+        return key
+    return str(template) % format_params(key, params, period)
+
+
+def render_in(language: str, key: str, params: Mapping[str, Any], period: object = None) -> str:
+    with translation.override(language):
+        return render(key, params, period)
+
+
+def date_text(value: date) -> str:
+    return date_format(value, "F Y")
