@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from datetime import date
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rich.console import Console
@@ -20,7 +22,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from solidground.customers.models import Customer
 from solidground.demo.actions import DemoStoreNotEmptyError, DemoSummary, build_demo, default_end
+from solidground.demo.login import DemoLogin, ensure_demo_login
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -56,6 +60,11 @@ class Command(BaseCommand):
             action="store_true",
             help="delete all customer data first (users are kept) and rebuild",
         )
+        parser.add_argument(
+            "--no-analyze",
+            action="store_true",
+            help="only build the data; skip the analysis, the portfolio and the login",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         customers = _positive("customers", options["customers"], 100_000)
@@ -66,8 +75,46 @@ class Command(BaseCommand):
             f"Demo provider: {customers:,} customers, {months} months up to {end:%Y-%m}, "
             f"seed {seed}."
         )
-        summary = self._build(customers, months, seed, end, bool(options["fresh"]))
+        # A fresh machine has no tables yet: `make demo` must work as the very first command.
+        call_command("migrate", interactive=False, verbosity=0)
+        fresh = bool(options["fresh"]) or self._confirm_rebuild()
+        summary = self._build(customers, months, seed, end, fresh)
         self.stdout.write(self._report(summary), ending="")
+        if options["no_analyze"]:
+            return
+        call_command("analyze", stdout=self.stdout, stderr=self.stderr)
+        call_command("portfolio", stdout=self.stdout)
+        self.stdout.write(self._login_text(ensure_demo_login()))
+
+    def _confirm_rebuild(self) -> bool:
+        """Ask before replacing an existing store, when someone is there to answer."""
+        existing = Customer.objects.count()
+        if not existing or not sys.stdin.isatty():
+            return False
+        answer = input(
+            f"The store already holds {existing:,} customers. Delete them and rebuild the demo? "
+            "[y/N] "
+        )
+        if answer.strip().lower() not in {"y", "yes", "j", "ja"}:
+            raise CommandError("Left the store as it was.")
+        return True
+
+    def _login_text(self, login: DemoLogin) -> str:
+        if login.password:
+            credentials = (
+                f"  user {login.username}, password {login.password}\n"
+                "  (shown only this once; change it with "
+                f"`solidground changepassword {login.username}`)"
+            )
+        else:
+            credentials = (
+                f"  user {login.username} (its password was shown when the demo first ran; "
+                f"reset it with `solidground changepassword {login.username}`)"
+            )
+        return (
+            "\nOpen the dashboard: `make serve` (or `.venv/bin/solidground serve`), then "
+            f"http://127.0.0.1:8000/ and log in as\n{credentials}\n"
+        )
 
     def _build(self, customers: int, months: int, seed: int, end: date, fresh: bool) -> DemoSummary:
         console = Console(stderr=True)
