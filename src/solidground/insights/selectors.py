@@ -11,6 +11,7 @@ from django.db.models import Max, Sum
 from django.utils import translation
 from django.utils.translation import gettext
 
+from solidground.customers.models import Customer
 from solidground.engine.stats import wilson_interval
 from solidground.insights import messages
 from solidground.insights.models import (
@@ -61,6 +62,11 @@ class PortfolioRow:
     sla_resolution: Rate
     segment: str = ""
     segment_label: str = ""
+
+    @property
+    def status_label(self) -> str:
+        # The customer's status in the reader's language ("aktiv", "gekündigt").
+        return str(Customer.Status(self.status).label)
 
 
 @dataclass(frozen=True)

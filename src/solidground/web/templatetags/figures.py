@@ -32,6 +32,11 @@ def percent(value: float | None, digits: int = 0) -> str:
 
 
 @register.filter
+def count(value: int | None) -> str:
+    return _("no data") if value is None else _number(value, 0, grouping=True)
+
+
+@register.filter
 def money(value: Decimal | float | None) -> str:
     if value is None:
         return _("no data")
