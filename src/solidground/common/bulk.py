@@ -13,9 +13,12 @@ from django.db import connection
 CHUNK_ROWS = 200_000
 
 
-def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    # Django's SQLite backend stores datetimes as naive UTC text and dates as ISO text; write
-    # the same so the ORM reads back what it would have written itself.
+def sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as the SQLite backend stores it: datetimes and dates as text, booleans as 0/1.
+
+    Django's SQLite backend stores datetimes as naive UTC text and dates as ISO text; write
+    the same so the ORM reads back what it would have written itself.
+    """
     conversions = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Datetime):
@@ -47,7 +50,7 @@ def insert_frame(table: str, frame: pl.DataFrame) -> int:
         return frame.height
     placeholders = ", ".join(["%s"] * len(frame.columns))
     sql = f"INSERT INTO {table_sql} ({quoted}) VALUES ({placeholders})"
-    ready = _sqlite_ready(frame)
+    ready = sqlite_ready(frame)
     with connection.cursor() as cursor:
         for start in range(0, ready.height, CHUNK_ROWS):
             cursor.executemany(sql, ready.slice(start, CHUNK_ROWS).rows())

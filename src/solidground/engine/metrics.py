@@ -28,13 +28,18 @@ import numpy as np
 import polars as pl
 
 from solidground.engine.periods import PeriodKind, period_start
-from solidground.engine.portfolio import answer_polarity, customer_period_figures
+from solidground.engine.portfolio import (
+    BILLING_CATEGORIES,
+    answer_polarity,
+    customer_period_figures,
+    with_derived_figures,
+    with_share,
+)
 from solidground.engine.stats import (
     BetaPrior,
     fit_beta_prior,
     nps_interval,
     shrunk_rate,
-    wilson_interval,
 )
 
 __all__ = [
@@ -100,20 +105,6 @@ def _after_hours(instant: pl.Expr, timezone: str) -> pl.Expr:
     return (local.dt.weekday() >= 6) | (hour < AFTER_HOURS_OPEN) | (hour >= AFTER_HOURS_CLOSE)
 
 
-def _share_columns(frame: pl.DataFrame, prefix: str, successes: str, total: str) -> pl.DataFrame:
-    low, high = wilson_interval(
-        frame[successes].cast(pl.Float64).to_numpy(), frame[total].cast(pl.Float64).to_numpy()
-    )
-    return frame.with_columns(
-        pl.when(pl.col(total) > 0)
-        .then(pl.col(successes) / pl.col(total))
-        .otherwise(None)
-        .alias(f"{prefix}_share"),
-        pl.Series(f"{prefix}_low", low).fill_nan(None),
-        pl.Series(f"{prefix}_high", high).fill_nan(None),
-    )
-
-
 def _ticket_counts(
     inputs: MetricInputs, *, kind: PeriodKind, timezone: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -176,11 +167,18 @@ def _ticket_counts(
 def _time_parts(
     inputs: MetricInputs, *, kind: PeriodKind, timezone: str, rate: float
 ) -> pl.DataFrame:
+    """Every figure from time entries, in one pass over them (millions of rows).
+
+    Includes the base figures' hours per billing category and labour cost (the same sums
+    :func:`solidground.engine.portfolio.customer_period_figures` makes), so the entries are
+    joined, bucketed and grouped once instead of twice.
+    """
     ticket_items = inputs.tickets.select("ticket_id", "item_id").join(
         inputs.items.select("item_id", "included", "rate"), on="item_id", how="left"
     )
     entries = (
-        inputs.time_entries.join(ticket_items, on="ticket_id", how="left")
+        # Left order kept: each group's float sums then add up in the entries' own order.
+        inputs.time_entries.join(ticket_items, on="ticket_id", how="left", maintain_order="left")
         .with_columns(
             period_start=period_start(pl.col("started_at"), kind=kind, timezone=timezone),
             hours=pl.col("minutes") / 60.0,
@@ -193,6 +191,11 @@ def _time_parts(
         ["goodwill", "included"]
     )
     return entries.group_by(*KEYS).agg(
+        *[
+            pl.col("hours").filter(pl.col("billing") == category).sum().alias(f"hours_{category}")
+            for category in BILLING_CATEGORIES
+        ],
+        labour_cost=pl.col("cost").sum(),
         goodwill_cost=pl.col("cost").filter(pl.col("billing") == "goodwill").sum(),
         reactive_hours=pl.col("hours")
         .filter(pl.col("ticket_id").is_not_null() & (pl.col("billing") != "internal"))
@@ -316,9 +319,12 @@ def customer_period_metrics(
     :func:`with_portfolio_comparison`, because a re-analysis of one customer compares with
     the stored portfolio instead of itself.
     """
+    # Time entries are left out of the base figures: _time_parts sums their hours and labour
+    # cost along with the other time figures in one pass (base hours come back as zeros and
+    # are replaced; the columns keep their place).
     base = customer_period_figures(
         tickets=inputs.tickets.select("ticket_id", "customer_id", "created_at"),
-        time_entries=inputs.time_entries,
+        time_entries=inputs.time_entries.clear(),
         revenue=inputs.revenue,
         surveys=inputs.surveys,
         sla=inputs.sla,
@@ -326,6 +332,9 @@ def customer_period_metrics(
         timezone=timezone,
         loaded_cost_per_hour=loaded_cost_per_hour,
     ).drop("period_kind")
+    order = base.columns
+    base_schema = base.schema
+    base = base.drop(f"hours_{category}" for category in BILLING_CATEGORIES).drop("labour_cost")
     created, resolved = _ticket_counts(inputs, kind=kind, timezone=timezone)
     sent, answers = _survey_parts(inputs, kind=kind, timezone=timezone)
     parts = [
@@ -340,37 +349,26 @@ def customer_period_metrics(
     frame = base
     for part in parts:
         frame = frame.join(part, on=list(KEYS), how="full", coalesce=True)
+    frame = frame.select(*order, *[c for c in frame.columns if c not in order])
     frame = frame.with_columns(
         *[pl.col(c).fill_null(0).cast(pl.Int64) for c in _COUNTS],
         *[pl.col(c).fill_null(0.0).cast(pl.Float64) for c in _AMOUNTS],
     )
     # Rows that exist only in a new part (e.g. a month with interactions only) lack the base
     # figures; fill them like customer_period_figures does for its own empty cells.
-    base_counts = [c for c in base.columns if base.schema[c] == pl.Int64 and c not in KEYS]
+    base_counts = [c for c, dtype in base_schema.items() if dtype == pl.Int64 and c not in KEYS]
     base_floats = [
         c
-        for c in base.columns
-        if base.schema[c] == pl.Float64
-        and not c.endswith(("_share", "_low", "_high"))
-        and c not in KEYS
+        for c, dtype in base_schema.items()
+        if dtype == pl.Float64 and not c.endswith(("_share", "_low", "_high")) and c not in KEYS
     ]
     frame = frame.with_columns(
         *[pl.col(c).fill_null(0) for c in base_counts],
         *[pl.col(c).fill_null(0.0) for c in base_floats],
     )
-    facing = pl.col("hours_billed") + pl.col("hours_included") + pl.col("hours_goodwill")
-    frame = frame.with_columns(
-        goodwill_share=pl.when(facing > 0).then(pl.col("hours_goodwill") / facing).otherwise(None),
-        margin=pl.col("revenue") - pl.col("labour_cost") - pl.col("direct_cost"),
-    ).with_columns(
-        margin_share=pl.when(pl.col("revenue") > 0)
-        .then(pl.col("margin") / pl.col("revenue"))
-        .otherwise(None),
-    )
     # Shares whose cells came only from new parts need their intervals recomputed.
-    frame = _share_columns(frame, "csat", "csat_positive", "csat_responses")
-    frame = _share_columns(frame, "sla_response", "sla_response_met", "sla_response_total")
-    frame = _share_columns(frame, "sla_resolution", "sla_resolution_met", "sla_resolution_total")
+    frame = with_derived_figures(frame)
+    facing = pl.col("hours_billed") + pl.col("hours_included") + pl.col("hours_goodwill")
 
     months = MONTHS_IN[kind]
     frame = frame.join(
@@ -393,11 +391,11 @@ def customer_period_metrics(
         .otherwise(None),
         hours_worked=hours_worked,
     )
-    frame = _share_columns(frame, "csat_unhappy", "csat_negative", "csat_responses")
-    frame = _share_columns(frame, "first_contact", "first_contact_resolved", "first_contact_total")
-    frame = _share_columns(frame, "reopen", "reopened", "resolved")
-    frame = _share_columns(frame, "noticed", "noticed_negatively", "tickets")
-    frame = _share_columns(frame, "response", "surveys_answered", "surveys_sent")
+    frame = with_share(frame, "csat_unhappy", "csat_negative", "csat_responses")
+    frame = with_share(frame, "first_contact", "first_contact_resolved", "first_contact_total")
+    frame = with_share(frame, "reopen", "reopened", "resolved")
+    frame = with_share(frame, "noticed", "noticed_negatively", "tickets")
+    frame = with_share(frame, "response", "surveys_answered", "surveys_sent")
     score, low, high = nps_interval(
         frame["nps_promoters"].cast(pl.Float64).to_numpy(),
         frame["nps_detractors"].cast(pl.Float64).to_numpy(),

@@ -16,7 +16,9 @@ _EVERY: dict[str, str] = {"month": "1mo", "quarter": "1q"}
 
 def period_start(instant: pl.Expr, *, kind: PeriodKind, timezone: str) -> pl.Expr:
     """The local date on which the instant's period starts (first day of month or quarter)."""
-    return instant.dt.convert_time_zone(timezone).dt.truncate(_EVERY[kind]).dt.date()
+    # Local date first, then truncate the date: truncating a zone-aware datetime looks up the
+    # zone's offset again per row and took twice as long over millions of rows (same result).
+    return instant.dt.convert_time_zone(timezone).dt.date().dt.truncate(_EVERY[kind])
 
 
 def date_period_start(day: pl.Expr, *, kind: PeriodKind) -> pl.Expr:

@@ -113,8 +113,11 @@ def _revenue(revenue: pl.DataFrame, *, kind: PeriodKind) -> pl.DataFrame:
     )
 
 
-def _with_interval(frame: pl.DataFrame, prefix: str, successes: str, total: str) -> pl.DataFrame:
-    low, high = wilson_interval(frame[successes].to_numpy(), frame[total].to_numpy())
+def with_share(frame: pl.DataFrame, prefix: str, successes: str, total: str) -> pl.DataFrame:
+    """Add ``<prefix>_share``, ``_low`` and ``_high`` (95% Wilson); null where total is 0."""
+    low, high = wilson_interval(
+        frame[successes].cast(pl.Float64).to_numpy(), frame[total].cast(pl.Float64).to_numpy()
+    )
     return frame.with_columns(
         pl.when(pl.col(total) > 0)
         .then(pl.col(successes) / pl.col(total))
@@ -187,6 +190,11 @@ def customer_period_figures(
         ],
         *[pl.col(c).fill_null(0.0).cast(pl.Float64) for c in float_columns],
     )
+    return with_derived_figures(frame).with_columns(period_kind=pl.lit(kind)).sort(keys)
+
+
+def with_derived_figures(frame: pl.DataFrame) -> pl.DataFrame:
+    """Goodwill share, margin, margin share and the CSAT and SLA shares from the sums."""
     facing = pl.col("hours_billed") + pl.col("hours_included") + pl.col("hours_goodwill")
     frame = frame.with_columns(
         goodwill_share=pl.when(facing > 0).then(pl.col("hours_goodwill") / facing).otherwise(None),
@@ -196,7 +204,6 @@ def customer_period_figures(
         .then(pl.col("margin") / pl.col("revenue"))
         .otherwise(None),
     )
-    frame = _with_interval(frame, "csat", "csat_positive", "csat_responses")
-    frame = _with_interval(frame, "sla_response", "sla_response_met", "sla_response_total")
-    frame = _with_interval(frame, "sla_resolution", "sla_resolution_met", "sla_resolution_total")
-    return frame.with_columns(period_kind=pl.lit(kind)).sort(keys)
+    frame = with_share(frame, "csat", "csat_positive", "csat_responses")
+    frame = with_share(frame, "sla_response", "sla_response_met", "sla_response_total")
+    return with_share(frame, "sla_resolution", "sla_resolution_met", "sla_resolution_total")

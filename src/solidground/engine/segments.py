@@ -37,6 +37,7 @@ and the ones that would move it (``movers``), each with its figure, interval and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Final
@@ -194,11 +195,21 @@ def window_figures(
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _share(successes: int, n: int) -> tuple[float | None, float | None, float | None]:
+    # Cached: thousands of customers repeat the same small counts, and each uncached call
+    # pays SciPy's critical-value lookup (measured: 4 of the 8 s of segmenting 3,100 customers).
     if n <= 0:
         return None, None, None
     low, high = wilson_interval(successes, n)
     return successes / n, float(low), float(high)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _newcombe(a: int, na: int, b: int, nb: int, alpha: float) -> tuple[float, float, float]:
+    """Difference of a/na and b/nb with its Newcombe interval, as plain floats (cached)."""
+    result = newcombe_difference(a, na, b, nb, alpha=alpha)
+    return float(result.diff), float(result.low), float(result.high)
 
 
 def _condition(key: str, met: bool, **params: Any) -> Condition:
@@ -380,16 +391,16 @@ def _csat_fall(row: dict[str, Any], alpha: float) -> Condition:
         a, na, b, nb = (int(row.get(k) or 0) for k in (s1, n1, s2, n2))
         if na == 0 or nb == 0:
             continue
-        result = newcombe_difference(a, na, b, nb, alpha=alpha)
+        diff, low, high = _newcombe(a, na, b, nb, alpha)
         condition = _condition(
             "csat_falling",
-            bool(float(result.high) < 0),
+            bool(high < 0),
             baseline=baseline,
             value=a / na,
             reference=b / nb,
-            change=float(result.diff),
-            low=float(result.low),
-            high=float(result.high),
+            change=diff,
+            low=low,
+            high=high,
             n=na,
             reference_n=nb,
         )

@@ -19,6 +19,7 @@ Conventions shared by all functions:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
@@ -180,7 +181,9 @@ def _float_array(values: ArrayLike) -> FloatArray:
     return np.asarray(values, dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=16)
 def _critical_value(alpha: float) -> float:
+    # Called once per interval computation, often per customer; SciPy's isf costs ~50 us.
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie strictly between 0 and 1; got {alpha}")
     return float(stats.norm.isf(alpha / 2))

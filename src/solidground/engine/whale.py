@@ -24,7 +24,7 @@ def whale_curve(profits: pl.DataFrame) -> pl.DataFrame:
     >>> frame = pl.DataFrame({"customer_id": [1, 2, 3], "profit": [-20.0, 100.0, 20.0],
     ...     "revenue": [50.0, 300.0, 80.0]})
     >>> whale_curve(frame).select("customer_id", "cumulative_share").rows()
-    [(2, 1.25), (3, 1.5), (1, 1.0)]
+    [(2, 1.0), (3, 1.2), (1, 1.0)]
     """
     n = profits.height
     ordered = profits.sort(["profit", "customer_id"], descending=[True, False])
@@ -57,7 +57,7 @@ def whale_summary(curve: pl.DataFrame) -> WhaleSummary:
     >>> frame = pl.DataFrame({"customer_id": [1, 2, 3], "profit": [-20.0, 100.0, 20.0],
     ...     "revenue": [50.0, 300.0, 80.0]})
     >>> whale_summary(whale_curve(frame)).peak_share
-    1.5
+    1.2
     """
     if curve.height == 0:
         return WhaleSummary(0, 0.0, None, None, 0, 0.0)

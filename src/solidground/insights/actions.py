@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from solidground.common.bulk import insert_frame
+from solidground.common.bulk import insert_frame, sqlite_ready
 from solidground.engine.findings import FindingThresholds, build_findings
 from solidground.engine.metrics import (
     MetricInputs,
@@ -42,7 +42,13 @@ from solidground.engine.segments import SegmentThresholds, assign_segments
 from solidground.engine.sla import evaluate_tickets, pauses_from_status_changes, reopen_counts
 from solidground.engine.trends import add_months, figure_changes
 from solidground.engine.whale import whale_curve, whale_summary
-from solidground.insights.fetch import StoreFrames, load_frames, load_policies
+from solidground.insights.fetch import (
+    Reader,
+    StoreFrames,
+    default_reader,
+    load_frames,
+    load_policies,
+)
 from solidground.insights.models import (
     AnalysisRun,
     CustomerPeriod,
@@ -120,6 +126,101 @@ def _sla_rows(sla: pl.DataFrame) -> pl.DataFrame:
         pl.col("resolution_near_breach").fill_null(False),
         pl.col("paused_business_seconds").fill_null(0),
     )
+
+
+_SLA_INSTANTS = ("first_response_due", "resolution_due")
+_SLA_FLAGS = ("first_response_near_breach", "resolution_near_breach")
+# Above this share of changed rows, rewriting the whole table is cheaper than picking rows.
+_SLA_REWRITE_SHARE = 0.5
+
+
+def _sla_comparable(rows: pl.DataFrame) -> pl.DataFrame:
+    """SLA rows as the database holds them, so new and stored rows compare exactly."""
+    if connection.vendor == "sqlite":
+        return sqlite_ready(rows)
+    return rows.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC").dt.epoch("us").alias(c) for c in _SLA_INSTANTS
+    )
+
+
+def _stored_sla(reader: Reader) -> pl.DataFrame:
+    """Every stored SLA row, in the form of :func:`_sla_comparable`."""
+    schema: dict[str, pl.DataType] = {}
+    columns = []
+    for name in _SLA_COLUMNS:
+        if name in _SLA_INSTANTS:
+            if connection.vendor == "sqlite":
+                schema[name], column = pl.String(), name  # Django's UTC text
+            else:
+                # Microseconds since 1970: exact, a double holds them to well under 0.5 us.
+                schema[name] = pl.Int64()
+                column = f"ROUND(date_part('epoch', {name}) * 1000000)::bigint"
+        elif name in _SLA_FLAGS:
+            schema[name] = pl.Int8() if connection.vendor == "sqlite" else pl.Boolean()
+            column = name
+        elif name.endswith("_state"):
+            schema[name], column = pl.String(), name
+        else:
+            schema[name], column = pl.Int64(), name
+        columns.append(column)
+    table = connection.ops.quote_name(TicketSla._meta.db_table)
+    return reader(f"SELECT {', '.join(columns)} FROM {table}", [], schema)  # noqa: S608
+
+
+def _store_sla(rows: pl.DataFrame | None, reader: Reader) -> None:
+    """Replace every stored SLA row by ``rows``, writing only the rows that changed.
+
+    A re-analysis finds most of a million tickets' SLA results unchanged (closed tickets keep
+    their verdict); deleting and inserting them all cost most of the storing time (on
+    PostgreSQL the deferred foreign-key check of each inserted row alone took 10 s). The
+    caller holds the write lock, so the stored rows cannot change while they are compared.
+    """
+    table = TicketSla._meta.db_table
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        return
+    stored = _stored_sla(reader)
+    if stored.height == 0:
+        insert_frame(table, rows)
+        return
+    new = _sla_comparable(rows).with_columns(pl.col(c).cast(stored.schema[c]) for c in _SLA_FLAGS)
+    changed = new.join(stored, on=list(new.columns), how="anti", nulls_equal=True)
+    gone = stored.join(new, on="ticket_id", how="anti")
+    if changed.height + gone.height > _SLA_REWRITE_SHARE * max(stored.height, 1):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        insert_frame(table, rows)
+        return
+    stale = pl.concat([changed["ticket_id"], gone["ticket_id"]]).to_list()
+    with connection.cursor() as cursor:
+        for start in range(0, len(stale), _DELETE_CHUNK):
+            chunk = stale[start : start + _DELETE_CHUNK]
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(table)} "  # noqa: S608
+                f"WHERE ticket_id IN ({placeholders})",
+                chunk,
+            )
+    insert_frame(table, rows.join(changed.select("ticket_id"), on="ticket_id", how="semi"))
+
+
+# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well below.
+_DELETE_CHUNK = 10_000
+
+
+def _lock_for_writing() -> None:
+    """Keep other writers out of the results until commit; readers still see the old rows.
+
+    SQLite's IMMEDIATE transactions already hold the database's write lock.
+    """
+    if connection.vendor == "postgresql":
+        tables = ", ".join(
+            connection.ops.quote_name(model._meta.db_table)
+            for model in (TicketSla, TicketScope, CustomerPeriod, CustomerTrend)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
 
 
 def _period_rows(figures: pl.DataFrame) -> pl.DataFrame:
@@ -229,10 +330,10 @@ def _delete_previous(customer_ids: Sequence[int] | None) -> None:
     if customer_ids is None:
         # Whole portfolio: plain DELETEs (no ORM collector, no per-row work). Readers keep
         # seeing the old rows until the transaction commits.
+        # TicketSla is replaced row by row in _store_sla.
         tables = [
             model._meta.db_table
             for model in (
-                TicketSla,
                 TicketScope,
                 CustomerPeriod,
                 CustomerTrend,
@@ -458,9 +559,16 @@ def analyze(
             pl.col("keyword").fill_null(""),
             "confidence",
         )
+        # Chosen before the write transaction opens: connectorx may read the stored SLA rows
+        # only when no outer transaction holds uncommitted ones (see fetch.default_reader).
+        reader = default_reader(ids)
         with transaction.atomic():
+            if ids is None:
+                _lock_for_writing()
             _delete_previous(ids)
-            if sla.height:
+            if ids is None:
+                _store_sla(_sla_rows(sla) if sla.height else None, reader)
+            elif sla.height:
                 insert_frame(TicketSla._meta.db_table, _sla_rows(sla))
             insert_frame(TicketScope._meta.db_table, scope_rows)
             insert_frame(CustomerPeriod._meta.db_table, periods)

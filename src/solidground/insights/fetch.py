@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
 
 import polars as pl
 from django.db import connection
@@ -24,7 +27,10 @@ UTC_DATETIME = pl.Datetime("us", "UTC")
 def epoch_seconds_sql(column: str) -> str:
     """SQL for a datetime column as whole seconds since 1970 (NULL stays NULL)."""
     if connection.vendor == "postgresql":
-        return f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint"
+        # date_part() is double precision; EXTRACT() is numeric since PostgreSQL 14 and several
+        # times slower over millions of rows. Flooring the double is exact: at today's epochs
+        # a double resolves 2.4e-7 s, finer than the microseconds stored.
+        return f"FLOOR(date_part('epoch', {column}))::bigint"
     # SQLite stores Django datetimes as UTC text; strftime('%s') reads it as UTC. The percent
     # sign is doubled because queries always go through the driver with a parameter list.
     return f"CAST(strftime('%%s', {column}) AS INTEGER)"
@@ -44,8 +50,28 @@ def _customer_filter(column: str, customer_ids: Sequence[int] | None) -> tuple[s
     return f" WHERE {column} IN ({placeholders})", list(customer_ids)
 
 
-def _query(sql: str, params: Sequence[int], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Run ``sql`` and read its rows into a frame with ``schema`` (names in column order).
+Schema = dict[str, pl.DataType]
+
+
+class Reader(Protocol):
+    """Runs a query and returns its rows as a frame with ``schema`` (names in column order)."""
+
+    def __call__(self, sql: str, params: Sequence[int], schema: Schema) -> pl.DataFrame: ...
+
+
+def _typed(frame: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    """Rename the columns to ``schema``'s names and cast to its types (0/1 read as booleans)."""
+    frame = frame.rename(dict(zip(frame.columns, schema, strict=True)))
+    return frame.with_columns(
+        (pl.col(name) != 0).alias(name)
+        if dtype == pl.Boolean() and frame.schema[name] != pl.Boolean()
+        else pl.col(name).cast(dtype)
+        for name, dtype in schema.items()
+    )
+
+
+def django_reader(sql: str, params: Sequence[int], schema: Schema) -> pl.DataFrame:
+    """Read through Django's connection: sees the current transaction (tests, imports).
 
     Rows never become Python objects: at a million tickets and millions of time entries and
     status changes, fetchall() and building a frame from tuples took most of the analysis
@@ -98,6 +124,90 @@ def _query(sql: str, params: Sequence[int], schema: dict[str, pl.DataType]) -> p
     )
 
 
+def _sentinel(dtype: pl.DataType) -> str:
+    if dtype == pl.String():
+        return "''"
+    if dtype == pl.Float64():
+        return "0.5"
+    return "0"
+
+
+class ConnectorxReader:
+    """Read through connectorx on its own connection, straight into Arrow (no CSV, no Python
+    rows): several times faster than :func:`django_reader` on millions of rows.
+
+    It sees only committed data, so it is used only outside a transaction (see
+    :func:`default_reader`). connectorx binds no parameters: filtered reads go through Django.
+    """
+
+    def __init__(self, uri: str, vendor: str) -> None:
+        self.uri = uri
+        self.vendor = vendor
+
+    def __call__(self, sql: str, params: Sequence[int], schema: Schema) -> pl.DataFrame:
+        if params:
+            raise ValueError("connectorx binds no parameters; read filtered rows via Django")
+        # Queries are written for the driver's paramstyle, where % is doubled.
+        sql = sql.replace("%%", "%")
+        columns = [f"c{i}" for i in range(len(schema))]
+        listed = ", ".join(columns)
+        if self.vendor == "sqlite":
+            # connectorx types a SQLite expression column by the first row's value and fails
+            # on NULL: a first row of typed placeholders (r_ = 0) is read, then dropped.
+            placeholders = ", ".join(
+                f"{_sentinel(dtype)} AS {column}"
+                for column, dtype in zip(columns, schema.values(), strict=True)
+            )
+            query = (
+                f"WITH q({listed}) AS ({sql}) "
+                f"SELECT 0 AS r_, {placeholders} UNION ALL SELECT 1, {listed} FROM q"
+            )
+            frame = pl.read_database_uri(query, self.uri, engine="connectorx")
+            frame = frame.filter(pl.col("r_") == 1).drop("r_")
+        else:
+            query = f"WITH q({listed}) AS ({sql}) SELECT {listed} FROM q"
+            frame = pl.read_database_uri(query, self.uri, engine="connectorx")
+        if frame.height == 0:
+            return pl.DataFrame(schema=schema)
+        return _typed(frame, schema)
+
+
+def connectorx_uri() -> str | None:
+    """The connectorx URI of Django's database, or None where connectorx cannot reach it."""
+    config = connection.settings_dict
+    name = str(config.get("NAME") or "")
+    if connection.vendor == "sqlite":
+        # In-memory databases (the SQLite test database) exist only in Django's connection.
+        if not name or name == ":memory:" or "mode=memory" in name or name.startswith("file:"):
+            return None
+        return "sqlite://" + str(Path(name).resolve())
+    if connection.vendor == "postgresql":
+        host = str(config.get("HOST") or "")
+        if not host or host.startswith("/") or config.get("OPTIONS"):
+            # Unix sockets and extra connection options (SSL, service files): Django's
+            # connection knows how to reach those; keep to it rather than guess.
+            return None
+        user = quote(str(config.get("USER") or ""), safe="")
+        password = quote(str(config.get("PASSWORD") or ""), safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        port = f":{config['PORT']}" if config.get("PORT") else ""
+        return f"postgresql://{auth}{host}{port}/{quote(name, safe='')}"
+    return None
+
+
+def default_reader(customer_ids: Sequence[int] | None) -> Reader:
+    """connectorx for whole-store reads outside a transaction; Django's connection otherwise.
+
+    Inside ``transaction.atomic()`` (an import that re-analyses before committing, every
+    test on PostgreSQL) only Django's connection sees the uncommitted rows. A few customers'
+    rows are read quickly either way, through the indexes.
+    """
+    if customer_ids is not None or connection.in_atomic_block:
+        return django_reader
+    uri = connectorx_uri()
+    return ConnectorxReader(uri, connection.vendor) if uri else django_reader
+
+
 def _instants(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     return frame.with_columns(
         *[pl.from_epoch(pl.col(c), time_unit="s").dt.replace_time_zone("UTC") for c in columns]
@@ -116,12 +226,18 @@ class StoreFrames:
     items: pl.DataFrame
 
 
-def load_frames(customer_ids: Sequence[int] | None = None) -> StoreFrames:
-    """Everything the analysis reads, for all customers or the given ones."""
+def load_frames(
+    customer_ids: Sequence[int] | None = None, *, reader: Reader | None = None
+) -> StoreFrames:
+    """Everything the analysis reads, for all customers or the given ones.
+
+    ``reader``: how to run the queries (default: :func:`default_reader`).
+    """
+    query = reader or default_reader(customer_ids)
     where, params = _customer_filter("t.customer_id", customer_ids)
     e = epoch_seconds_sql
     f = float_sql
-    tickets = _query(
+    tickets = query(
         f"""SELECT t.id, t.customer_id, COALESCE(t.sla_policy_id, c.sla_policy_id), t.priority,
                    {e("t.created_at")}, {e("t.first_response_at")}, {e("t.resolved_at")},
                    t.status, t.reopen_count, t.agent_touches, t.contract_id,
@@ -147,15 +263,17 @@ def load_frames(customer_ids: Sequence[int] | None = None) -> StoreFrames:
         },
     )
     tickets = _instants(tickets, "created_at", "first_response_at", "resolved_at")
-    changes = _query(
+    # The join only filters by customer; every status change has its ticket (foreign key).
+    join = " JOIN service_ticket t ON t.id = s.ticket_id" if customer_ids is not None else ""
+    changes = query(
         f"""SELECT s.ticket_id, {e("s.changed_at")}, s.status
-            FROM service_ticketstatuschange s JOIN service_ticket t ON t.id = s.ticket_id{where}""",
+            FROM service_ticketstatuschange s{join}{where}""",
         params,
         {"ticket_id": pl.Int64(), "changed_at": pl.Int64(), "status": pl.String()},
     )
     changes = _instants(changes, "changed_at")
     where, params = _customer_filter("customer_id", customer_ids)
-    time_entries = _query(
+    time_entries = query(
         f"""SELECT customer_id, ticket_id, {e("started_at")}, minutes, billing,
                    {f("loaded_cost")}, {f("billed_amount")}
             FROM service_timeentry{where}""",
@@ -171,7 +289,7 @@ def load_frames(customer_ids: Sequence[int] | None = None) -> StoreFrames:
         },
     )
     time_entries = _instants(time_entries, "started_at")
-    revenue = _query(
+    revenue = query(
         f"""SELECT customer_id, CAST(period AS TEXT), {f("amount")}, {f("direct_cost")}, kind
             FROM contracts_revenueline{where}""",
         params,
@@ -184,7 +302,7 @@ def load_frames(customer_ids: Sequence[int] | None = None) -> StoreFrames:
         },
     )
     revenue = revenue.with_columns(pl.col("period").str.to_date("%Y-%m-%d"))
-    surveys = _query(
+    surveys = query(
         f"""SELECT customer_id, kind, {e("sent_at")}, {e("answered_at")}, score,
                    scale_min, scale_max, CASE WHEN comment <> '' THEN 1 ELSE 0 END
             FROM surveys_surveyanswer{where}""",
@@ -203,25 +321,27 @@ def load_frames(customer_ids: Sequence[int] | None = None) -> StoreFrames:
     surveys = _instants(surveys, "sent_at", "answered_at").with_columns(
         pl.col("has_comment").cast(pl.Boolean)
     )
-    interactions = _query(
+    interactions = query(
         f"SELECT customer_id, {e('occurred_at')} FROM service_interaction{where}",
         params,
         {"customer_id": pl.Int64(), "occurred_at": pl.Int64()},
     )
     interactions = _instants(interactions, "occurred_at")
     where, params = _customer_filter("id", customer_ids)
-    customers = _query(
+    customers = query(
         f"SELECT id, seats, endpoints FROM customers_customer{where}",
         params,
         {"customer_id": pl.Int64(), "seats": pl.Int64(), "endpoints": pl.Int64()},
     )
-    items = load_items(customer_ids)
+    items = load_items(customer_ids, reader=query)
     return StoreFrames(
         tickets, changes, time_entries, revenue, surveys, interactions, customers, items
     )
 
 
-def load_items(customer_ids: Sequence[int] | None = None) -> pl.DataFrame:
+def load_items(
+    customer_ids: Sequence[int] | None = None, *, reader: Reader | None = None
+) -> pl.DataFrame:
     """Catalogue items of the customers' contracts; ``rate`` falls back to the contract's rate.
 
     A billable item without a rate of its own is billed at the contract's hourly rate, so that
@@ -229,7 +349,7 @@ def load_items(customer_ids: Sequence[int] | None = None) -> pl.DataFrame:
     """
     where, params = _customer_filter("c.customer_id", customer_ids)
     f = float_sql
-    return _query(
+    return (reader or django_reader)(
         f"""SELECT i.id, i.contract_id, c.customer_id, i.code, i.name, i.included,
                    COALESCE({f("i.rate")}, {f("c.hourly_rate")}), i.unit, i.keywords
             FROM contracts_catalogueitem i
@@ -260,7 +380,7 @@ def load_ticket_texts(ticket_ids: Sequence[int]) -> pl.DataFrame:
         chunk = list(ticket_ids[start : start + _ID_CHUNK])
         placeholders = ", ".join(["%s"] * len(chunk))
         frames.append(
-            _query(
+            django_reader(
                 f"""SELECT id, subject, category, SUBSTR(description, 1, 500)
                     FROM service_ticket WHERE id IN ({placeholders})""",
                 chunk,
