@@ -1,1 +1,88 @@
-"""Import runs (built out in the importers issue)."""
+"""Import runs and the cursors of incremental syncs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportRun(models.Model):
+    """One import of a file or one sync of an API: who, when, from where, and what it did."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+        REFUSED = "refused", _("refused (strict, errors found)")
+        FAILED = "failed", _("failed (nothing written)")
+        DRY_RUN = "dry_run", _("dry run (nothing written)")
+
+    class Kind(models.TextChoices):
+        FILE = "file", _("file")
+        SYNC = "sync", _("sync")
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_runs",
+    )
+    # Who ran it when there is no user account (the command line): the OS user name.
+    started_by = models.CharField(_("started by"), max_length=150, blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FILE)
+    source = models.CharField(_("source"), max_length=40)
+    preset = models.CharField(_("preset or mapping"), max_length=200, blank=True, default="")
+    file_name = models.CharField(_("file"), max_length=500, blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+    strict = models.BooleanField(_("strict"), default=False)
+    rows = models.PositiveIntegerField(_("rows read"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # {"tickets": {"created": 10, "updated": 0, "unchanged": 0, "rejected": 1}, ...}
+    counts_by_kind = models.JSONField(_("counts by kind"), default=dict, blank=True)
+    # The first errors as text, for the admin; all of them are in the rejects file.
+    first_errors = models.JSONField(_("first errors"), default=list, blank=True)
+    rejects_path = models.CharField(_("rejects file"), max_length=500, blank=True, default="")
+    error = models.TextField(_("error"), blank=True, default="")
+    customer_ids = models.JSONField(_("customers affected"), default=list, blank=True)
+    seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.source} {self.file_name} {self.status}"
+
+
+class SyncCursor(models.Model):
+    """Where the last successful sync of one kind from one source stopped.
+
+    ``cursor`` is whatever the connector understands (an updated-since instant, a page token,
+    a change id). It is saved in the same transaction as the records it covers.
+    """
+
+    source = models.CharField(_("source"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40)
+    cursor = models.TextField(_("cursor"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("sync cursor")
+        verbose_name_plural = _("sync cursors")
+        ordering = ["source", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind"], name="synccursor_source_kind_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.kind}: {self.cursor}"

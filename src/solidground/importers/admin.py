@@ -1,0 +1,47 @@
+"""Import runs and sync cursors in the admin: visible, never edited by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from solidground.importers.models import ImportRun, SyncCursor
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "kind",
+        "source",
+        "preset",
+        "file_name",
+        "status",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "user",
+        "started_by",
+    ]
+    list_filter = ["status", "kind", "source"]
+    search_fields = ["file_name", "preset", "source"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(ReadOnlyAdmin):
+    list_display = ["source", "kind", "cursor", "updated_at"]

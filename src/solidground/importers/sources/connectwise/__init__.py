@@ -1,0 +1,1 @@
+"""ConnectWise Manage (PSA) REST API connector: companies, agreements, tickets, time entries."""

@@ -1,0 +1,1 @@
+"""Zammad REST API connector: organizations, users, tickets, state history, time accounting."""
