@@ -165,3 +165,13 @@ def test_a_full_reanalysis_outside_a_transaction_keeps_only_current_sla_rows(
 ) -> None:
     monkeypatch.setattr(actions, "_SLA_REWRITE_SHARE", rewrite_share)
     _check_only_changed_sla_rows_are_rewritten()
+
+
+def test_a_sqlite_store_on_disk_is_always_read_through_django(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """connectorx read an old snapshot of a WAL store after later commits; Django does not."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(tmp_path / "store.sqlite3"))
+    assert connectorx_uri() is None
