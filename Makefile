@@ -50,8 +50,9 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# The SQLite run: SOLIDGROUND_TEST_POSTGRES (set by CI) belongs to the PostgreSQL run only.
 test-sqlite: install
-	$(PY) -m pytest -q
+	env -u SOLIDGROUND_TEST_POSTGRES -u SOLIDGROUND_DATABASE_URL $(PY) -m pytest -q
 
 # The PostgreSQL run repeats every database test (marked django_db) against a real server.
 # In CI, SOLIDGROUND_TEST_POSTGRES=required turns "not reachable" into a failure, never a skip.
@@ -71,7 +72,10 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
+# PostgreSQL figures too when the test server is reachable (SOLIDGROUND_BENCH_POSTGRES_URL).
 bench: install
+	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		export SOLIDGROUND_BENCH_POSTGRES_URL=$${SOLIDGROUND_BENCH_POSTGRES_URL:-$(PG_URL)}; fi; \
 	$(PY) bench/run.py $(ARGS)
 
 messages: install
