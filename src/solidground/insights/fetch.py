@@ -176,10 +176,11 @@ def connectorx_uri() -> str | None:
     config = connection.settings_dict
     name = str(config.get("NAME") or "")
     if connection.vendor == "sqlite":
-        # Not for SQLite: connectorx 0.4 kept reading an old snapshot of a WAL-mode store
-        # after later commits in the same process (measured: a row committed between two
-        # reads was missing from the second), so a re-analysis compared its results with
-        # stale stored rows. Django's connection always sees the latest commit.
+        # Not for SQLite: connectorx brings its own SQLite library, and two SQLite libraries
+        # in one process break each other's POSIX locks on a WAL store (measured: a row
+        # committed between two reads was missing from the second, and the next read through
+        # Python's sqlite3 failed with "disk I/O error"; ADBC's driver behaves the same).
+        # Django's connection always sees the latest commit.
         return None
     if connection.vendor == "postgresql":
         host = str(config.get("HOST") or "")
