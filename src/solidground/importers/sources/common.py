@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from solidground.importers.actions import do_import_batch
 from solidground.importers.models import ImportRun
@@ -26,6 +26,19 @@ from solidground.importers.writer import read_cursor
 # Ordered: the first rule whose keyword occurs in the lower-cased name wins. Waiting rules come
 # before "progress" so "waiting for customer (in progress)" pauses the clock, and answers
 # ("Customer Responded") come first so they do not read as waiting for the customer.
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+def _first_rule(name: str, rules: Sequence[tuple[T, tuple[str, ...]]], default: D) -> T | D:
+    """The value of the first rule with a keyword inside ``name`` (case-insensitive)."""
+    lowered = name.strip().lower()
+    for value, keywords in rules:
+        if any(keyword in lowered for keyword in keywords):
+            return value
+    return default
+
+
 _STATUS_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The customer answered or the ticket came back: the ball is with the provider again.
     (
@@ -95,11 +108,7 @@ def status_from_name(name: str, *, default: str = "open") -> str:
     >>> status_from_name("Something custom")
     'open'
     """
-    lowered = name.strip().lower()
-    for status, keywords in _STATUS_RULES:
-        if any(keyword in lowered for keyword in keywords):
-            return status
-    return default
+    return _first_rule(name, _STATUS_RULES, default)
 
 
 _PRIORITY_NUMBER = re.compile(r"(?:priority|prio|p)\s*-?\s*([1-5])\b")
@@ -123,11 +132,10 @@ def priority_from_name(name: str, *, default: int = 3) -> int:
     >>> priority_from_name("P5")
     4
     """
-    lowered = name.strip().lower()
-    for priority, keywords in _PRIORITY_RULES:
-        if any(keyword in lowered for keyword in keywords):
-            return priority
-    match = _PRIORITY_NUMBER.search(lowered)
+    named = _first_rule(name, _PRIORITY_RULES, None)
+    if named is not None:
+        return named
+    match = _PRIORITY_NUMBER.search(name.strip().lower())
     if match:
         return min(int(match.group(1)), 4)
     return default
@@ -166,11 +174,7 @@ def billing_from_name(name: str, *, default: str = "included") -> str:
     >>> billing_from_name("Kulanz")
     'goodwill'
     """
-    lowered = name.strip().lower()
-    for billing, keywords in _BILLING_RULES:
-        if any(keyword in lowered for keyword in keywords):
-            return billing
-    return default
+    return _first_rule(name, _BILLING_RULES, default)
 
 
 _CHANNEL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -191,11 +195,7 @@ def channel_from_name(name: str, *, default: str = "other") -> str:
     >>> channel_from_name("Walk In")
     'onsite'
     """
-    lowered = name.strip().lower()
-    for channel, keywords in _CHANNEL_RULES:
-        if any(keyword in lowered for keyword in keywords):
-            return channel
-    return default
+    return _first_rule(name, _CHANNEL_RULES, default)
 
 
 def parse_instant(value: object) -> datetime | None:
