@@ -23,6 +23,7 @@ import polars as pl
 from django.apps import apps
 from django.db import connection, models
 
+from solidground.common.bulk import insert_frame
 from solidground.demo.generator import DemoData
 
 LoadProgress = Callable[[str, int, int], None]
@@ -345,28 +346,9 @@ def _max_id(model: type[models.Model]) -> int:
 
 
 def _write(table: str, chunk: pl.DataFrame) -> None:
-    if chunk.height == 0:
-        return
-    table_sql = connection.ops.quote_name(table)
-    columns = _quoted(chunk.columns)
-    if connection.vendor == "postgresql":
-        # CSV with an explicit NULL marker: Polars writes "" for an empty string and \N for a
-        # null, so the two stay apart.
-        data = chunk.write_csv(include_header=False, null_value="\\N")
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg's cursor under Django's wrapper
-            sql = f"COPY {table_sql} ({columns}) FROM STDIN (FORMAT csv, NULL '\\N')"
-            with raw.copy(sql) as copy:
-                copy.write(data)
-        return
-    connection.ensure_connection()
-    raw_connection = connection.connection
-    assert raw_connection is not None
-    placeholders = ", ".join(["?"] * chunk.width)
-    raw_connection.executemany(
-        f"INSERT INTO {table_sql} ({columns}) VALUES ({placeholders})",  # noqa: S608
-        chunk.rows(),
-    )
+    # One bulk path for the whole product (COPY on PostgreSQL, executemany on SQLite); kept
+    # as a seam so tests can make a load fail midway.
+    insert_frame(table, chunk)
 
 
 def _reset_sequences(model_list: Sequence[type[models.Model]]) -> None:
