@@ -199,9 +199,13 @@ def _ticket_rises(
 
 def _reopens(last_quarter: pl.DataFrame, t: FindingThresholds) -> list[dict[str, Any]]:
     found = []
-    for row in last_quarter.filter(pl.col("resolved") > 0).iter_rows(named=True):
+    rows = last_quarter.filter(pl.col("resolved") > 0).select(
+        "customer_id", "window_end", "reopened", "resolved"
+    )
+    # The intervals for all rows at once (each row's is computed on its own either way).
+    lows, highs = wilson_interval(rows["reopened"].to_numpy(), rows["resolved"].to_numpy())
+    for row, low, high in zip(rows.iter_rows(named=True), lows, highs, strict=True):
         reopened, resolved = int(row["reopened"]), int(row["resolved"])
-        low, high = wilson_interval(reopened, resolved)
         share = reopened / resolved
         if share >= t.reopen_share and float(low) > t.reopen_floor:
             found.append(

@@ -1,8 +1,9 @@
 """Every figure per customer and period: reliability, satisfaction, contact, extra mile, profit.
 
-Builds on :func:`solidground.engine.portfolio.customer_period_figures` (hours, revenue, margin,
-CSAT, SLA compliance) and adds the rest of issue 5's figures. Definitions are in
-docs/analysis.md; the short form:
+Gives the figures of :func:`solidground.engine.portfolio.customer_period_figures` (hours,
+revenue, margin, CSAT, SLA compliance; same definitions, summed here in the same pass as the
+rest) and adds the rest of issue 5's figures. Definitions are in docs/analysis.md; the short
+form:
 
 * Counts of tickets (tickets, escalations, complaints, special requests, SLA breaches, noticed
   negatively) go by the period the ticket was **created** in; first-contact resolution and
@@ -16,6 +17,11 @@ docs/analysis.md; the short form:
 
 Input frames (instants ``Datetime("us", "UTC")``, money float64) are described on
 :class:`MetricInputs`.
+
+Speed (1M tickets, 3M time entries): each input is bucketed and grouped once per call, on one
+integer key per customer and period. Quarters are summed from the rows like months, not
+rolled up from the months: a sum of three monthly float sums can differ from the sum over the
+rows in the last bit, and the figures must not depend on which way they were computed.
 """
 
 from __future__ import annotations
@@ -27,11 +33,11 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from solidground.engine.periods import PeriodKind, period_start
+from solidground.engine.periods import PeriodKind, date_period_start, local_time, period_start
 from solidground.engine.portfolio import (
     BILLING_CATEGORIES,
+    DECIDED_STATES,
     answer_polarity,
-    customer_period_figures,
     with_derived_figures,
     with_share,
 )
@@ -77,6 +83,9 @@ class MetricInputs:
     ``interactions``: customer_id, occurred_at.
     ``customers``: customer_id, seats, endpoints.
     ``items``: item_id, included (in the contract), rate (per hour, null = unknown).
+
+    customer_id and the instants that place a row in a period (created_at, started_at,
+    sent_at, occurred_at) are never null: the store requires them.
     """
 
     tickets: pl.DataFrame
@@ -99,29 +108,76 @@ class PortfolioBaseline:
     frame: pl.DataFrame
 
 
-def _after_hours(instant: pl.Expr, timezone: str) -> pl.Expr:
-    local = instant.dt.convert_time_zone(timezone)
+# Customer and period as one Int64: customer_id * 2**21 + the period start's day number
+# (days since 1970, shifted by 2**20 so it stays positive). Grouping and joining millions of
+# rows on one integer is several times faster than on the pair, and ordering by it orders by
+# customer, then period. Holds for customer ids below 2**42 and dates from the year 900 to 4800.
+_DAY_SHIFT: Final = 1 << 20
+_CUSTOMER_SCALE: Final = 1 << 21
+
+
+def _key(customer: pl.Expr, period: pl.Expr) -> pl.Expr:
+    days = period.cast(pl.Int32).cast(pl.Int64) + _DAY_SHIFT
+    return (customer.cast(pl.Int64) * _CUSTOMER_SCALE + days).alias("key")
+
+
+def _local_key(instant: str, *, kind: PeriodKind, timezone: str) -> pl.Expr:
+    """The key of the row's customer and the period its ``instant`` falls in, locally."""
+    local_day = local_time(pl.col(instant), timezone=timezone).dt.date()
+    return _key(pl.col("customer_id"), date_period_start(local_day, kind=kind))
+
+
+def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn ``key`` back into customer_id and period_start, in front."""
+    customer = pl.col("key") // _CUSTOMER_SCALE
+    days = pl.col("key") - customer * _CUSTOMER_SCALE - _DAY_SHIFT
+    return frame.select(
+        customer.alias("customer_id"),
+        days.cast(pl.Int32).cast(pl.Date).alias("period_start"),
+        pl.exclude("key"),
+    )
+
+
+def _after_hours(local: pl.Expr) -> pl.Expr:
     hour = local.dt.hour()
     return (local.dt.weekday() >= 6) | (hour < AFTER_HOURS_OPEN) | (hour >= AFTER_HOURS_CLOSE)
+
+
+def _sum_where(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
+    # The same sum as value.filter(condition).sum(): the same values in the same order, equal
+    # to the last bit (checked against the filtered form on the 1M-ticket benchmark).
+    return pl.when(condition).then(value).sum()
+
+
+def _same_ids(tickets: pl.Series, other: pl.Series) -> bool:
+    """Do both frames list the same unique tickets in the same order?"""
+    if tickets.len() != other.len() or tickets.null_count() or not tickets.equals(other):
+        return False
+    return tickets.len() < 2 or bool(tickets.diff().drop_nulls().min() > 0)  # type: ignore[operator]
+
+
+def _tickets_with_states(inputs: MetricInputs) -> pl.DataFrame:
+    tickets = inputs.tickets
+    if inputs.sla is None or not inputs.sla.height:
+        return tickets.with_columns(
+            first_response_state=pl.lit(None, pl.String),
+            resolution_state=pl.lit(None, pl.String),
+        )
+    states = inputs.sla.select("ticket_id", "first_response_state", "resolution_state")
+    if _same_ids(tickets["ticket_id"], states["ticket_id"]):
+        # SLA results in the tickets' own order, one per ticket: the join would pair row i
+        # with row i, so take the columns as they are (joining a million rows costs 0.3 s).
+        return tickets.with_columns(states["first_response_state"], states["resolution_state"])
+    return tickets.join(states, on="ticket_id", how="left")
 
 
 def _ticket_counts(
     inputs: MetricInputs, *, kind: PeriodKind, timezone: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    tickets = inputs.tickets
-    if inputs.sla is not None and inputs.sla.height:
-        tickets = tickets.join(
-            inputs.sla.select("ticket_id", "first_response_state", "resolution_state"),
-            on="ticket_id",
-            how="left",
-        )
-    else:
-        tickets = tickets.with_columns(
-            first_response_state=pl.lit(None, pl.String),
-            resolution_state=pl.lit(None, pl.String),
-        )
-    items = inputs.items.select("item_id", "included")
-    tickets = tickets.join(items, on="item_id", how="left")
+    """Ticket counts by the period created (with the base SLA figures) and resolved in."""
+    tickets = _tickets_with_states(inputs).join(
+        inputs.items.select("item_id", "included"), on="item_id", how="left"
+    )
     breach = pl.col("first_response_state").is_in(BREACH_STATES) | pl.col("resolution_state").is_in(
         BREACH_STATES
     )
@@ -132,28 +188,35 @@ def _ticket_counts(
         | pl.col("is_escalated").fill_null(False)
         | pl.col("is_complaint").fill_null(False)
     )
+    response_decided = pl.col("first_response_state").is_in(DECIDED_STATES)
+    resolution_decided = pl.col("resolution_state").is_in(DECIDED_STATES)
     created = (
-        tickets.with_columns(
-            period_start=period_start(pl.col("created_at"), kind=kind, timezone=timezone)
+        tickets.with_columns(local_time(pl.col("created_at"), timezone=timezone).alias("_local"))
+        .with_columns(
+            _key(pl.col("customer_id"), date_period_start(pl.col("_local").dt.date(), kind=kind))
         )
-        .group_by(*KEYS)
+        .group_by("key")
         .agg(
+            # The base figures' (portfolio.customer_period_figures) SLA counts.
+            tickets=pl.len(),
+            sla_response_total=response_decided.sum(),
+            sla_response_met=(pl.col("first_response_state") == "met").sum(),
+            sla_resolution_total=resolution_decided.sum(),
+            sla_resolution_met=(pl.col("resolution_state") == "met").sum(),
             sla_breaches=breach.fill_null(False).sum(),
             escalations=pl.col("is_escalated").fill_null(False).sum(),
             complaints=pl.col("is_complaint").fill_null(False).sum(),
             noticed_negatively=noticed.sum(),
             special_requests=pl.col("is_special_request").fill_null(False).sum(),
-            after_hours_tickets=_after_hours(pl.col("created_at"), timezone).sum(),
+            after_hours_tickets=_after_hours(pl.col("_local")).sum(),
             mapped_tickets=pl.col("item_id").is_not_null().sum(),
             out_of_scope_tickets=(pl.col("included") == False).sum(),  # noqa: E712 (null-aware)
         )
     )
     resolved = (
         tickets.filter(pl.col("resolved_at").is_not_null())
-        .with_columns(
-            period_start=period_start(pl.col("resolved_at"), kind=kind, timezone=timezone)
-        )
-        .group_by(*KEYS)
+        .with_columns(_local_key("resolved_at", kind=kind, timezone=timezone))
+        .group_by("key")
         .agg(
             resolved=pl.len(),
             first_contact_total=pl.col("agent_touches").is_not_null().sum(),
@@ -169,37 +232,50 @@ def _time_parts(
 ) -> pl.DataFrame:
     """Every figure from time entries, in one pass over them (millions of rows).
 
-    Includes the base figures' hours per billing category and labour cost (the same sums
-    :func:`solidground.engine.portfolio.customer_period_figures` makes), so the entries are
-    joined, bucketed and grouped once instead of twice.
+    Includes the base figures' hours per billing category and labour cost (the sums
+    :func:`solidground.engine.portfolio.customer_period_figures` makes). The entries are not
+    joined with the tickets: the few on out-of-scope tickets are found by their ticket id.
+    Every float sum adds up a group's entries in their own order, in one group_by whose
+    aggregations are not all plain sums (``n_unique``): polars then sums each group on its
+    own, so a customer's figures do not depend on which other rows are in the frame (a plain
+    sum may take another path, whose last bit depends on the frame's size and layout).
     """
-    ticket_items = inputs.tickets.select("ticket_id", "item_id").join(
-        inputs.items.select("item_id", "included", "rate"), on="item_id", how="left"
-    )
-    entries = (
-        # Left order kept: each group's float sums then add up in the entries' own order.
-        inputs.time_entries.join(ticket_items, on="ticket_id", how="left", maintain_order="left")
-        .with_columns(
-            period_start=period_start(pl.col("started_at"), kind=kind, timezone=timezone),
-            hours=pl.col("minutes") / 60.0,
+    out_of_scope = (
+        inputs.tickets.select("ticket_id", "item_id")
+        .join(
+            inputs.items.filter(pl.col("included") == False).select("item_id", "rate"),  # noqa: E712
+            on="item_id",
+            how="inner",
         )
-        .with_columns(cost=pl.col("loaded_cost").fill_null(pl.col("hours") * rate))
+        .select("ticket_id", "rate")
+        .unique("ticket_id", keep="first", maintain_order=True)
     )
+    entries = inputs.time_entries.select(
+        "customer_id",
+        "ticket_id",
+        "billing",
+        _local_key("started_at", kind=kind, timezone=timezone),
+        hours=pl.col("minutes") / 60.0,
+        loaded_cost=pl.col("loaded_cost"),
+        out_of_scope=pl.col("ticket_id").is_in(out_of_scope["ticket_id"].implode()),
+        rate=pl.col("ticket_id").replace_strict(
+            out_of_scope["ticket_id"], out_of_scope["rate"], default=None, return_dtype=pl.Float64
+        ),
+    ).with_columns(cost=pl.col("loaded_cost").fill_null(pl.col("hours") * rate))
+    billing = pl.col("billing")
     # Out-of-scope work done free: on a ticket mapped to an item the contract does not
     # include, booked as neither billed nor internal (goodwill, or wrongly as included).
-    free_out_of_scope = (pl.col("included") == False) & pl.col("billing").is_in(  # noqa: E712
-        ["goodwill", "included"]
-    )
-    return entries.group_by(*KEYS).agg(
+    free_out_of_scope = pl.col("out_of_scope") & billing.is_in(["goodwill", "included"])
+    return entries.group_by("key").agg(
         *[
-            pl.col("hours").filter(pl.col("billing") == category).sum().alias(f"hours_{category}")
+            _sum_where(billing == category, pl.col("hours")).alias(f"hours_{category}")
             for category in BILLING_CATEGORIES
         ],
         labour_cost=pl.col("cost").sum(),
-        goodwill_cost=pl.col("cost").filter(pl.col("billing") == "goodwill").sum(),
-        reactive_hours=pl.col("hours")
-        .filter(pl.col("ticket_id").is_not_null() & (pl.col("billing") != "internal"))
-        .sum(),
+        goodwill_cost=_sum_where(billing == "goodwill", pl.col("cost")),
+        reactive_hours=_sum_where(
+            pl.col("ticket_id").is_not_null() & (billing != "internal"), pl.col("hours")
+        ),
         out_of_scope_free_hours=pl.col("hours").filter(free_out_of_scope).sum(),
         out_of_scope_free_value=(pl.col("hours") * pl.col("rate")).filter(free_out_of_scope).sum(),
         out_of_scope_free_tickets=pl.col("ticket_id").filter(free_out_of_scope).n_unique(),
@@ -212,15 +288,15 @@ def _survey_parts(
     surveys = inputs.surveys
     sent = (
         surveys.filter(pl.col("kind") == "ticket_csat")
-        .with_columns(period_start=period_start(pl.col("sent_at"), kind=kind, timezone=timezone))
-        .group_by(*KEYS)
+        .with_columns(_local_key("sent_at", kind=kind, timezone=timezone))
+        .group_by("key")
         .agg(
             surveys_sent=pl.len(),
             surveys_answered=pl.col("answered_at").is_not_null().sum(),
         )
     )
     answered = surveys.filter(pl.col("answered_at").is_not_null()).with_columns(
-        period_start=period_start(pl.col("answered_at"), kind=kind, timezone=timezone),
+        _local_key("answered_at", kind=kind, timezone=timezone),
         # NPS categories on the 0-10 scale, read through the scale's position so another
         # scale maps the same way: promoters 9-10, detractors 0-6.
         position=(pl.col("score") - pl.col("scale_min"))
@@ -228,8 +304,13 @@ def _survey_parts(
         * 10.0,
         polarity=answer_polarity(pl.col("score"), pl.col("scale_min"), pl.col("scale_max")),
     )
+    is_csat = pl.col("kind") == "ticket_csat"
     is_nps = pl.col("kind") == "nps"
-    answers = answered.group_by(*KEYS).agg(
+    answers = answered.group_by("key").agg(
+        # The base figures' CSAT counts (ticket-CSAT answers).
+        csat_responses=is_csat.sum(),
+        csat_positive=(is_csat & (pl.col("polarity") == 1)).sum(),
+        csat_negative=(is_csat & (pl.col("polarity") == -1)).sum(),
         answers=pl.len(),
         comments=pl.col("has_comment").fill_null(False).sum(),
         nps_responses=is_nps.sum(),
@@ -246,28 +327,58 @@ def _survey_parts(
 def _contacts(inputs: MetricInputs, *, kind: PeriodKind, timezone: str) -> pl.DataFrame:
     return (
         inputs.interactions.with_columns(
-            period_start=period_start(pl.col("occurred_at"), kind=kind, timezone=timezone)
+            local_time(pl.col("occurred_at"), timezone=timezone).alias("_local")
         )
-        .group_by(*KEYS)
+        .with_columns(
+            _key(pl.col("customer_id"), date_period_start(pl.col("_local").dt.date(), kind=kind))
+        )
+        .group_by("key")
         .agg(
             interactions=pl.len(),
-            after_hours_interactions=_after_hours(pl.col("occurred_at"), timezone).sum(),
+            after_hours_interactions=_after_hours(pl.col("_local")).sum(),
         )
     )
 
 
-def _revenue_extra(inputs: MetricInputs, *, kind: PeriodKind) -> pl.DataFrame:
-    from solidground.engine.periods import date_period_start
-
-    return (
-        inputs.revenue.filter(pl.col("kind") == "extra")
-        .with_columns(period_start=date_period_start(pl.col("period"), kind=kind))
+def _revenue(inputs: MetricInputs, *, kind: PeriodKind) -> pl.DataFrame:
+    # Grouped as portfolio.customer_period_figures groups it, on the pair: plain float sums in
+    # a group_by take another path than conditional ones and can differ in the last bit.
+    revenue = inputs.revenue.with_columns(
+        period_start=date_period_start(pl.col("period"), kind=kind)
+    )
+    total = revenue.group_by(*KEYS).agg(
+        revenue=pl.col("amount").sum(), direct_cost=pl.col("direct_cost").sum()
+    )
+    extra = (
+        revenue.filter(pl.col("kind") == "extra")
         .group_by(*KEYS)
         .agg(revenue_extra=pl.col("amount").sum())
     )
+    return total.join(extra, on=list(KEYS), how="left").select(
+        _key(pl.col("customer_id"), pl.col("period_start")),
+        "revenue",
+        "direct_cost",
+        "revenue_extra",
+    )
 
 
-_COUNTS: Final = (
+# The base figures of portfolio.customer_period_figures, in its column order.
+_BASE_COUNTS: Final = (
+    "tickets",
+    "sla_response_total",
+    "sla_response_met",
+    "sla_resolution_total",
+    "sla_resolution_met",
+)
+_BASE_AMOUNTS: Final = (
+    *(f"hours_{category}" for category in BILLING_CATEGORIES),
+    "labour_cost",
+    "revenue",
+    "direct_cost",
+)
+_BASE_CSAT: Final = ("csat_responses", "csat_positive", "csat_negative")
+# The figures added here, in the frame's column order (after the base figures' shares).
+_FIGURES: Final = (
     "sla_breaches",
     "escalations",
     "complaints",
@@ -280,6 +391,10 @@ _COUNTS: Final = (
     "first_contact_total",
     "first_contact_resolved",
     "reopened",
+    "goodwill_cost",
+    "reactive_hours",
+    "out_of_scope_free_hours",
+    "out_of_scope_free_value",
     "out_of_scope_free_tickets",
     "surveys_sent",
     "surveys_answered",
@@ -292,8 +407,10 @@ _COUNTS: Final = (
     "relationship_negative",
     "interactions",
     "after_hours_interactions",
+    "revenue_extra",
 )
 _AMOUNTS: Final = (
+    *_BASE_AMOUNTS,
     "goodwill_cost",
     "reactive_hours",
     "out_of_scope_free_hours",
@@ -315,26 +432,13 @@ def customer_period_metrics(
 ) -> pl.DataFrame:
     """One row per customer and period in which anything happened, with every figure.
 
-    Portfolio comparisons (contact intensity against the median, shrunken CSAT) are added by
-    :func:`with_portfolio_comparison`, because a re-analysis of one customer compares with
-    the stored portfolio instead of itself.
+    The base figures (hours, revenue, margin, CSAT, SLA compliance) are the same as
+    :func:`solidground.engine.portfolio.customer_period_figures` gives and come first, in its
+    column order; they are summed here along with the rest, so each input is bucketed and
+    grouped once. Portfolio comparisons (contact intensity against the median, shrunken
+    CSAT) are added by :func:`with_portfolio_comparison`, because a re-analysis of one
+    customer compares with the stored portfolio instead of itself.
     """
-    # Time entries are left out of the base figures: _time_parts sums their hours and labour
-    # cost along with the other time figures in one pass (base hours come back as zeros and
-    # are replaced; the columns keep their place).
-    base = customer_period_figures(
-        tickets=inputs.tickets.select("ticket_id", "customer_id", "created_at"),
-        time_entries=inputs.time_entries.clear(),
-        revenue=inputs.revenue,
-        surveys=inputs.surveys,
-        sla=inputs.sla,
-        kind=kind,
-        timezone=timezone,
-        loaded_cost_per_hour=loaded_cost_per_hour,
-    ).drop("period_kind")
-    order = base.columns
-    base_schema = base.schema
-    base = base.drop(f"hours_{category}" for category in BILLING_CATEGORIES).drop("labour_cost")
     created, resolved = _ticket_counts(inputs, kind=kind, timezone=timezone)
     sent, answers = _survey_parts(inputs, kind=kind, timezone=timezone)
     parts = [
@@ -344,30 +448,23 @@ def customer_period_metrics(
         sent,
         answers,
         _contacts(inputs, kind=kind, timezone=timezone),
-        _revenue_extra(inputs, kind=kind),
+        _revenue(inputs, kind=kind),
     ]
-    frame = base
-    for part in parts:
-        frame = frame.join(part, on=list(KEYS), how="full", coalesce=True)
-    frame = frame.select(*order, *[c for c in frame.columns if c not in order])
-    frame = frame.with_columns(
-        *[pl.col(c).fill_null(0).cast(pl.Int64) for c in _COUNTS],
+    frame = parts[0]
+    for part in parts[1:]:
+        frame = frame.join(part, on="key", how="full", coalesce=True)
+    # A cell no part has (e.g. a month with interactions only) is 0, never null.
+    frame = _with_keys(frame.sort("key")).with_columns(
+        *[
+            pl.col(c).fill_null(0).cast(pl.Int64)
+            for c in (*_BASE_COUNTS, *_BASE_CSAT, *_FIGURES)
+            if c not in _AMOUNTS
+        ],
         *[pl.col(c).fill_null(0.0).cast(pl.Float64) for c in _AMOUNTS],
     )
-    # Rows that exist only in a new part (e.g. a month with interactions only) lack the base
-    # figures; fill them like customer_period_figures does for its own empty cells.
-    base_counts = [c for c, dtype in base_schema.items() if dtype == pl.Int64 and c not in KEYS]
-    base_floats = [
-        c
-        for c, dtype in base_schema.items()
-        if dtype == pl.Float64 and not c.endswith(("_share", "_low", "_high")) and c not in KEYS
-    ]
-    frame = frame.with_columns(
-        *[pl.col(c).fill_null(0) for c in base_counts],
-        *[pl.col(c).fill_null(0.0) for c in base_floats],
-    )
-    # Shares whose cells came only from new parts need their intervals recomputed.
-    frame = with_derived_figures(frame)
+    frame = with_derived_figures(
+        frame.select(*KEYS, *_BASE_COUNTS, *_BASE_AMOUNTS, *_BASE_CSAT)
+    ).hstack(frame.select(_FIGURES))
     facing = pl.col("hours_billed") + pl.col("hours_included") + pl.col("hours_goodwill")
 
     months = MONTHS_IN[kind]
@@ -417,7 +514,8 @@ def portfolio_baseline(frame: pl.DataFrame) -> PortfolioBaseline:
     portfolio full of silent customers would otherwise make every contact look intense.
     """
     rows: list[tuple[object, float | None, float, float]] = []
-    for (start,), group in frame.group_by("period_start", maintain_order=True):
+    columns = frame.select("period_start", "contacts_per_seat", "csat_positive", "csat_responses")
+    for (start,), group in columns.group_by("period_start", maintain_order=True):
         contacts = group["contacts_per_seat"].drop_nulls()
         contacts = contacts.filter(contacts > 0)
         median = contacts.median() if contacts.len() else None
@@ -483,7 +581,8 @@ def out_of_scope_ledger(
     )
     month = period_start(pl.col("started_at"), kind="month", timezone=timezone)
     return (
-        inputs.time_entries.filter(pl.col("billing").is_in(["goodwill", "included"]))
+        inputs.time_entries.select("customer_id", "ticket_id", "started_at", "minutes", "billing")
+        .filter(pl.col("billing").is_in(["goodwill", "included"]))
         .join(ticket_items.filter(~pl.col("included")), on="ticket_id", how="inner")
         .filter(month.is_between(first_month, last_month))
         .group_by("customer_id", "item_id")

@@ -38,6 +38,7 @@ and the ones that would move it (``movers``), each with its figure, interval and
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any, Final
@@ -243,7 +244,7 @@ def _float(value: object) -> float | None:
     if value is None:
         return None
     number = float(value)  # type: ignore[arg-type]
-    return None if np.isnan(number) else number
+    return None if math.isnan(number) else number
 
 
 def assign_segments(
@@ -309,7 +310,9 @@ def assign_segments(
         for (end,), group in window.group_by("window_end"):
             customers = group["customer_id"]
             found = creep(
-                quarters.filter(pl.col("customer_id").is_in(customers.implode())),
+                quarters.select("customer_id", "period_start", figure).filter(
+                    pl.col("customer_id").is_in(customers.implode())
+                ),
                 figure,
                 last_quarter=end,
             )

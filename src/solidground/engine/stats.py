@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -401,6 +401,14 @@ def _weak_prior(mean: float) -> BetaPrior:
     )
 
 
+@functools.cache
+def _blas_threads() -> Any:
+    """The process's BLAS thread pools (threadpoolctl looks them up once, on first use)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def fit_beta_prior(successes: ArrayLike, n: ArrayLike) -> BetaPrior:
     """Fit a Beta prior to the rates of all customers (rows) by beta-binomial maximum likelihood.
 
@@ -470,13 +478,16 @@ def fit_beta_prior(successes: ArrayLike, n: ArrayLike) -> BetaPrior:
             float(np.clip(np.log(max(start_strength, min_strength)), *log_strength_bounds)),
         ]
     )
-    result = optimize.minimize(
-        negative_log_likelihood,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[logit_bounds, log_strength_bounds],
-    )
+    # One BLAS thread: the optimiser's linear algebra is 2 x 2, and waking OpenBLAS's threads
+    # for it made the fit several times slower on a busy 2-core machine (same result).
+    with _blas_threads().limit(limits=1, user_api="blas"):
+        result = optimize.minimize(
+            negative_log_likelihood,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[logit_bounds, log_strength_bounds],
+        )
     theta = result.x if np.all(np.isfinite(result.x)) else start
     if negative_log_likelihood(theta)[0] > negative_log_likelihood(start)[0]:
         theta = start
@@ -514,39 +525,51 @@ def shrunk_rate(successes: ArrayLike, n: ArrayLike, prior: BetaPrior | None = No
 
 
 def _first_true(
-    predicate: Callable[[FloatArray], BoolArray], low: FloatArray, high: FloatArray
+    predicate: Callable[[FloatArray, IntArray], BoolArray], low: FloatArray, high: FloatArray
 ) -> FloatArray:
     """Smallest integer j in [low, high) where a monotone (False...True) predicate holds, else
-    high; a vectorised bisection, one predicate call on the whole column per step."""
+    high; a vectorised bisection. Each step calls ``predicate(j, rows)`` once, on the rows
+    still searching only (their positions in ``rows``): one slow row must not make every other
+    row's pmf be evaluated again at each of its steps."""
     low, high = low.copy(), high.copy()
-    while np.any(low < high):
-        active = low < high
-        middle = np.floor((low + high) / 2)
-        holds = predicate(middle)
-        high = np.where(active & holds, middle, high)
-        low = np.where(active & ~holds, middle + 1, low)
+    rows = np.flatnonzero(low < high)
+    while rows.size:
+        row_low, row_high = low[rows], high[rows]
+        middle = np.floor((row_low + row_high) / 2)
+        holds = predicate(middle, rows)
+        high[rows] = np.where(holds, middle, row_high)
+        low[rows] = np.where(holds, row_low, middle + 1)
+        rows = rows[low[rows] < high[rows]]
     return low
 
 
 def _binomial_two_sided_p(k: FloatArray, n: FloatArray, p: FloatArray) -> FloatArray:
     """Two-sided exact binomial p-value, "minimum likelihood" method like scipy's binomtest:
     the probability of all outcomes no more likely than k. Needs 0 < p < 1 and n > 0."""
+    # Flat while searching (the bisection picks rows by position); shaped back at the end.
+    shape = np.shape(k)
+    k, n, p = (_float_array(np.ravel(a)) for a in np.broadcast_arrays(k, n, p))
     distribution = stats.binom(n, p)
     threshold = distribution.pmf(k) * _PMF_RELATIVE_TOLERANCE
     expected = p * n
+
+    def pmf(j: FloatArray, rows: IntArray) -> FloatArray:
+        return _float_array(stats.binom.pmf(j, n[rows], p[rows]))
+
     # The pmf falls on [ceil(np), n] and rises on [0, floor(np)] (the mode lies in between), so
     # the other tail's boundary is found by bisection.
     upper_start = _first_true(
-        lambda j: np.asarray(distribution.pmf(j) <= threshold), np.ceil(expected), n + 1
+        lambda j, rows: np.asarray(pmf(j, rows) <= threshold[rows]), np.ceil(expected), n + 1
     )
     p_below_expected = distribution.cdf(k) + distribution.sf(upper_start - 1)
     lower_end = _first_true(
-        lambda j: np.asarray(distribution.pmf(j) > threshold),
+        lambda j, rows: np.asarray(pmf(j, rows) > threshold[rows]),
         np.zeros_like(n),
         np.floor(expected) + 1,
     )
     p_above_expected = distribution.cdf(lower_end - 1) + distribution.sf(k - 1)
-    return _float_array(np.minimum(1.0, np.where(k < expected, p_below_expected, p_above_expected)))
+    p_value = np.minimum(1.0, np.where(k < expected, p_below_expected, p_above_expected))
+    return _float_array(p_value.reshape(shape))
 
 
 def poisson_rate_test(

@@ -109,13 +109,59 @@ def _nan_to_null(values: np.ndarray[tuple[int], np.dtype[np.float64]], name: str
     return pl.Series(name, values, dtype=pl.Float64).fill_nan(None)
 
 
-def _pairs(frame: pl.DataFrame, kind: PeriodKind, baseline: Baseline) -> pl.DataFrame:
+def _pairs(
+    frame: pl.DataFrame, kind: PeriodKind, baseline: Baseline, periods: list[date] | None
+) -> pl.DataFrame:
     months = _shift(kind, baseline)
+    columns = dict.fromkeys(
+        [
+            "customer_id",
+            "period_start",
+            *[c for pair in SHARE_FIGURES.values() for c in pair],
+            *COUNT_FIGURES,
+            *AMOUNT_FIGURES,
+        ]
+    )
+    frame = frame.select(list(columns))
     reference = frame.with_columns(
         pl.col("period_start").dt.offset_by(f"{-months}mo").alias("period_start"),
         pl.col("period_start").alias("reference_start"),
     )
-    return frame.join(reference, on=["customer_id", "period_start"], how="inner", suffix="_ref")
+    if periods is not None:
+        # Only the periods asked for, on both sides, before the join (same pairs, far fewer
+        # rows to join: the analysis asks for one or a few periods out of dozens).
+        frame = frame.filter(pl.col("period_start").is_in(periods))
+        reference = reference.filter(pl.col("period_start").is_in(periods))
+    return frame.join(
+        reference,
+        on=["customer_id", "period_start"],
+        how="inner",
+        suffix="_ref",
+        maintain_order="left",
+    )
+
+
+def _stacked(
+    pairs: pl.DataFrame, columns: list[str]
+) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+    """The columns one after the other, as one float column (figure by figure)."""
+    return np.concatenate([pairs[c].cast(pl.Float64).to_numpy() for c in columns])
+
+
+def _stacked_keys(
+    keys: pl.DataFrame, figures: tuple[str, ...] | list[str], test: str
+) -> pl.DataFrame:
+    """The keys once per figure, figure by figure, to go with :func:`_stacked` columns.
+
+    The tests then run once on every figure's rows instead of once per figure (each row's
+    result is computed on its own, so it is the same either way).
+    """
+    return pl.concat([keys] * len(figures)).with_columns(
+        figure=pl.Series(list(figures), dtype=pl.String).gather(
+            np.repeat(np.arange(len(figures)), keys.height)
+        ),
+        test=pl.lit(test),
+    )
 
 
 def figure_changes(
@@ -135,74 +181,72 @@ def figure_changes(
     """
     parts: list[pl.DataFrame] = []
     for baseline in baselines:
-        pairs = _pairs(frame, kind, baseline)
-        if periods is not None:
-            pairs = pairs.filter(pl.col("period_start").is_in(periods))
+        pairs = _pairs(frame, kind, baseline, periods)
         if pairs.height == 0:
             continue
         keys = pairs.select("customer_id", "period_start", "reference_start").with_columns(
             baseline=pl.lit(baseline)
         )
-        for figure, (successes, total) in SHARE_FIGURES.items():
-            s1 = pairs[successes].cast(pl.Float64).to_numpy()
-            n1 = pairs[total].cast(pl.Float64).to_numpy()
-            s2 = pairs[f"{successes}_ref"].cast(pl.Float64).to_numpy()
-            n2 = pairs[f"{total}_ref"].cast(pl.Float64).to_numpy()
-            result = newcombe_difference(s1, n1, s2, n2)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = np.where(n1 > 0, s1 / np.where(n1 > 0, n1, 1), np.nan)
-                reference = np.where(n2 > 0, s2 / np.where(n2 > 0, n2, 1), np.nan)
-            parts.append(
-                keys.with_columns(
-                    figure=pl.lit(figure),
-                    test=pl.lit("newcombe"),
-                    value=_nan_to_null(value, "value"),
-                    reference=_nan_to_null(reference, "reference"),
-                    change=_nan_to_null(result.diff, "change"),
-                    low=_nan_to_null(result.low, "low"),
-                    high=_nan_to_null(result.high, "high"),
-                    p_value=pl.lit(None, pl.Float64),
-                    significant=pl.Series(result.significant),
-                ).filter(pl.col("value").is_not_null() & pl.col("reference").is_not_null())
+
+        shares = list(SHARE_FIGURES.values())
+        s1 = _stacked(pairs, [successes for successes, _ in shares])
+        n1 = _stacked(pairs, [total for _, total in shares])
+        s2 = _stacked(pairs, [f"{successes}_ref" for successes, _ in shares])
+        n2 = _stacked(pairs, [f"{total}_ref" for _, total in shares])
+        result = newcombe_difference(s1, n1, s2, n2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(n1 > 0, s1 / np.where(n1 > 0, n1, 1), np.nan)
+            reference = np.where(n2 > 0, s2 / np.where(n2 > 0, n2, 1), np.nan)
+        parts.append(
+            _stacked_keys(keys, list(SHARE_FIGURES), "newcombe")
+            .with_columns(
+                value=_nan_to_null(value, "value"),
+                reference=_nan_to_null(reference, "reference"),
+                change=_nan_to_null(result.diff, "change"),
+                low=_nan_to_null(result.low, "low"),
+                high=_nan_to_null(result.high, "high"),
+                p_value=pl.lit(None, pl.Float64),
+                significant=pl.Series(result.significant),
             )
+            .filter(pl.col("value").is_not_null() & pl.col("reference").is_not_null())
+        )
         exposure = pairs.select(
             _days(pl.col("period_start"), kind).alias("e1"),
             _days(pl.col("reference_start"), kind).alias("e2"),
         )
-        e1, e2 = exposure["e1"].to_numpy(), exposure["e2"].to_numpy()
-        for figure in COUNT_FIGURES:
-            c1 = pairs[figure].cast(pl.Float64).to_numpy()
-            c2 = pairs[f"{figure}_ref"].cast(pl.Float64).to_numpy()
-            ratio, p_value = poisson_rate_test(c1, e1, c2, e2)
-            parts.append(
-                keys.with_columns(
-                    figure=pl.lit(figure),
-                    test=pl.lit("poisson"),
-                    value=pl.Series(c1),
-                    reference=pl.Series(c2),
-                    # +inf (a rise from nothing) is kept as null ratio: no finite ratio exists.
-                    change=_nan_to_null(np.where(np.isfinite(ratio), ratio, np.nan), "change"),
-                    low=pl.lit(None, pl.Float64),
-                    high=pl.lit(None, pl.Float64),
-                    p_value=_nan_to_null(p_value, "p_value"),
-                    significant=pl.Series(np.nan_to_num(p_value, nan=1.0) < SIGNIFICANCE),
-                ).filter((pl.col("value") > 0) | (pl.col("reference") > 0))
+        e1 = np.tile(exposure["e1"].to_numpy(), len(COUNT_FIGURES))
+        e2 = np.tile(exposure["e2"].to_numpy(), len(COUNT_FIGURES))
+        c1 = _stacked(pairs, list(COUNT_FIGURES))
+        c2 = _stacked(pairs, [f"{figure}_ref" for figure in COUNT_FIGURES])
+        ratio, p_value = poisson_rate_test(c1, e1, c2, e2)
+        parts.append(
+            _stacked_keys(keys, COUNT_FIGURES, "poisson")
+            .with_columns(
+                value=pl.Series(c1),
+                reference=pl.Series(c2),
+                # +inf (a rise from nothing) is kept as null ratio: no finite ratio exists.
+                change=_nan_to_null(np.where(np.isfinite(ratio), ratio, np.nan), "change"),
+                low=pl.lit(None, pl.Float64),
+                high=pl.lit(None, pl.Float64),
+                p_value=_nan_to_null(p_value, "p_value"),
+                significant=pl.Series(np.nan_to_num(p_value, nan=1.0) < SIGNIFICANCE),
             )
-        for figure in AMOUNT_FIGURES:
-            parts.append(
-                keys.with_columns(
-                    figure=pl.lit(figure),
-                    test=pl.lit("none"),
-                    value=pairs[figure].cast(pl.Float64),
-                    reference=pairs[f"{figure}_ref"].cast(pl.Float64),
-                    low=pl.lit(None, pl.Float64),
-                    high=pl.lit(None, pl.Float64),
-                    p_value=pl.lit(None, pl.Float64),
-                    significant=pl.lit(None, pl.Boolean),
-                )
-                .with_columns(change=pl.col("value") - pl.col("reference"))
-                .filter(pl.col("change").is_not_null())
+            .filter((pl.col("value") > 0) | (pl.col("reference") > 0))
+        )
+        parts.append(
+            _stacked_keys(keys, AMOUNT_FIGURES, "none")
+            .with_columns(
+                # Stacked as Series, not NumPy: a missing amount stays null, never NaN.
+                value=pl.concat([pairs[f].cast(pl.Float64) for f in AMOUNT_FIGURES]),
+                reference=pl.concat([pairs[f"{f}_ref"].cast(pl.Float64) for f in AMOUNT_FIGURES]),
+                low=pl.lit(None, pl.Float64),
+                high=pl.lit(None, pl.Float64),
+                p_value=pl.lit(None, pl.Float64),
+                significant=pl.lit(None, pl.Boolean),
             )
+            .with_columns(change=pl.col("value") - pl.col("reference"))
+            .filter(pl.col("change").is_not_null())
+        )
     if not parts:
         return pl.DataFrame(schema=_SCHEMA)
     return pl.concat([part.select(list(_SCHEMA)) for part in parts]).cast(_SCHEMA)  # type: ignore[arg-type]
@@ -243,9 +287,11 @@ def creep(
             "rising": pl.Series(result.rising, dtype=pl.Boolean),
             "relative_increase": _nan_to_null(relative, "relative_increase"),
             "run_length": pl.Series(result.run_length, dtype=pl.Int64),
-            "values": pl.Series(
-                [[None if np.isnan(v) else float(v) for v in row] for row in values],
-                dtype=pl.List(pl.Float64),
-            ),
+            "values": pl.DataFrame(
+                {column: values[:, i] for i, column in enumerate(columns)},
+                schema=dict.fromkeys(columns, pl.Float64),
+            )
+            .select(pl.concat_list(pl.all().fill_nan(None)).alias("values"))
+            .to_series(),
         }
     )
