@@ -133,7 +133,7 @@ def map_scope(
     """Map every ticket without a recorded catalogue item.
 
     ``tickets``: ticket_id, contract_id, catalogue_item_id (the loader's frame). ``items``:
-    :func:`solidground.insights.fetch.load_items` for at least these tickets' contracts (the
+    :func:`solidground.insights.fetch.items_query` for at least these tickets' contracts (the
     classifier learns from all labelled tickets in ``tickets``). ``previous``: stored
     mappings (ticket_id, item_id, method) whose classifier results are kept when the
     classifier is not trained in this run.
