@@ -15,10 +15,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from solidground.common.bulk import insert_frame, sqlite_ready
+from solidground.common.bulk import insert_frame
 from solidground.engine.findings import FindingThresholds, build_findings
 from solidground.engine.metrics import (
     MetricInputs,
@@ -43,11 +44,14 @@ from solidground.engine.sla import evaluate_tickets, pauses_from_status_changes,
 from solidground.engine.trends import add_months, figure_changes
 from solidground.engine.whale import whale_curve, whale_summary
 from solidground.insights.fetch import (
-    Reader,
+    Query,
     StoreFrames,
     default_reader,
-    load_frames,
+    django_reader,
+    frame_queries,
+    frames_from,
     load_policies,
+    read_all,
 )
 from solidground.insights.models import (
     AnalysisRun,
@@ -60,27 +64,14 @@ from solidground.insights.models import (
     WhalePoint,
 )
 from solidground.insights.scope import map_scope
+from solidground.insights.store import ResultTable, replace_rows, written_rows
 
 Progress = Callable[[str], None]
-
-_SLA_COLUMNS = [
-    "ticket_id",
-    "first_response_business_seconds",
-    "resolution_business_seconds",
-    "paused_business_seconds",
-    "first_response_due",
-    "resolution_due",
-    "first_response_state",
-    "resolution_state",
-    "first_response_margin_seconds",
-    "resolution_margin_seconds",
-    "first_response_near_breach",
-    "resolution_near_breach",
-]
+logger = logging.getLogger(__name__)
 
 
 def _columns(model: type[Any]) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields if not field.primary_key]
+    return ResultTable(model).columns
 
 
 _PERIOD_COLUMNS = _columns(CustomerPeriod)
@@ -119,94 +110,13 @@ def evaluate_sla(frames: StoreFrames, *, now: datetime) -> pl.DataFrame:
 
 
 def _sla_rows(sla: pl.DataFrame) -> pl.DataFrame:
-    return sla.select(_SLA_COLUMNS).with_columns(
+    return sla.select(_columns(TicketSla)).with_columns(
         pl.col("first_response_state").fill_null(""),
         pl.col("resolution_state").fill_null(""),
         pl.col("first_response_near_breach").fill_null(False),
         pl.col("resolution_near_breach").fill_null(False),
         pl.col("paused_business_seconds").fill_null(0),
     )
-
-
-_SLA_INSTANTS = ("first_response_due", "resolution_due")
-_SLA_FLAGS = ("first_response_near_breach", "resolution_near_breach")
-# Above this share of changed rows, rewriting the whole table is cheaper than picking rows.
-_SLA_REWRITE_SHARE = 0.5
-
-
-def _sla_comparable(rows: pl.DataFrame) -> pl.DataFrame:
-    """SLA rows as the database holds them, so new and stored rows compare exactly."""
-    if connection.vendor == "sqlite":
-        return sqlite_ready(rows)
-    return rows.with_columns(
-        pl.col(c).dt.convert_time_zone("UTC").dt.epoch("us").alias(c) for c in _SLA_INSTANTS
-    )
-
-
-def _stored_sla(reader: Reader) -> pl.DataFrame:
-    """Every stored SLA row, in the form of :func:`_sla_comparable`."""
-    schema: dict[str, pl.DataType] = {}
-    columns = []
-    for name in _SLA_COLUMNS:
-        if name in _SLA_INSTANTS:
-            if connection.vendor == "sqlite":
-                schema[name], column = pl.String(), name  # Django's UTC text
-            else:
-                # Microseconds since 1970: exact, a double holds them to well under 0.5 us.
-                schema[name] = pl.Int64()
-                column = f"ROUND(date_part('epoch', {name}) * 1000000)::bigint"
-        elif name in _SLA_FLAGS:
-            schema[name] = pl.Int8() if connection.vendor == "sqlite" else pl.Boolean()
-            column = name
-        elif name.endswith("_state"):
-            schema[name], column = pl.String(), name
-        else:
-            schema[name], column = pl.Int64(), name
-        columns.append(column)
-    table = connection.ops.quote_name(TicketSla._meta.db_table)
-    return reader(f"SELECT {', '.join(columns)} FROM {table}", [], schema)  # noqa: S608
-
-
-def _store_sla(rows: pl.DataFrame | None, reader: Reader) -> None:
-    """Replace every stored SLA row by ``rows``, writing only the rows that changed.
-
-    A re-analysis finds most of a million tickets' SLA results unchanged (closed tickets keep
-    their verdict); deleting and inserting them all cost most of the storing time (on
-    PostgreSQL the deferred foreign-key check of each inserted row alone took 10 s). The
-    caller holds the write lock, so the stored rows cannot change while they are compared.
-    """
-    table = TicketSla._meta.db_table
-    if rows is None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
-        return
-    stored = _stored_sla(reader)
-    if stored.height == 0:
-        insert_frame(table, rows)
-        return
-    new = _sla_comparable(rows).with_columns(pl.col(c).cast(stored.schema[c]) for c in _SLA_FLAGS)
-    changed = new.join(stored, on=list(new.columns), how="anti", nulls_equal=True)
-    gone = stored.join(new, on="ticket_id", how="anti")
-    if changed.height + gone.height > _SLA_REWRITE_SHARE * max(stored.height, 1):
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
-        insert_frame(table, rows)
-        return
-    stale = pl.concat([changed["ticket_id"], gone["ticket_id"]]).to_list()
-    with connection.cursor() as cursor:
-        for start in range(0, len(stale), _DELETE_CHUNK):
-            chunk = stale[start : start + _DELETE_CHUNK]
-            placeholders = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"DELETE FROM {connection.ops.quote_name(table)} "  # noqa: S608
-                f"WHERE ticket_id IN ({placeholders})",
-                chunk,
-            )
-    insert_frame(table, rows.join(changed.select("ticket_id"), on="ticket_id", how="semi"))
-
-
-# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well below.
-_DELETE_CHUNK = 10_000
 
 
 def _lock_for_writing() -> None:
@@ -315,6 +225,41 @@ def _previous_full_run() -> AnalysisRun | None:
     )
 
 
+# Runs started this long before a full analysis began reading count as concurrent: clocks of
+# processes on one machine agree far better than this, and redoing a customer is harmless.
+_CLOCK_MARGIN = timedelta(seconds=1)
+
+
+def _full_run_finished_since(read_started: datetime, run: AnalysisRun) -> bool:
+    """Whether another full analysis finished after this one began reading."""
+    return (
+        AnalysisRun.objects.filter(
+            status=AnalysisRun.Status.FINISHED,
+            customer_ids=[],
+            finished_at__gte=read_started - _CLOCK_MARGIN,
+        )
+        .exclude(pk=run.pk)
+        .exists()
+    )
+
+
+def _customers_analysed_since(read_started: datetime, run: AnalysisRun) -> list[int]:
+    """Customers re-analysed (after an import) since this full analysis began reading.
+
+    Their data may have changed after this analysis read it, and their newer results must not
+    be overwritten with older ones: the full analysis analyses them again before it commits.
+    """
+    ids: set[int] = set()
+    runs = (
+        AnalysisRun.objects.filter(started_at__gte=read_started - _CLOCK_MARGIN)
+        .exclude(customer_ids=[])
+        .exclude(pk=run.pk)
+    )
+    for customer_ids in runs.values_list("customer_ids", flat=True):
+        ids.update(int(i) for i in customer_ids or [])
+    return sorted(ids)
+
+
 def _stored_scope(customer_ids: Sequence[int]) -> pl.DataFrame:
     rows = TicketScope.objects.filter(ticket__customer_id__in=customer_ids).values_list(
         "ticket_id", "catalogue_item_id", "method"
@@ -326,29 +271,34 @@ def _stored_scope(customer_ids: Sequence[int]) -> pl.DataFrame:
     )
 
 
-def _delete_previous(customer_ids: Sequence[int] | None) -> None:
-    if customer_ids is None:
-        # Whole portfolio: plain DELETEs (no ORM collector, no per-row work). Readers keep
-        # seeing the old rows until the transaction commits.
-        # TicketSla is replaced row by row in _store_sla.
-        tables = [
-            model._meta.db_table
-            for model in (
-                TicketScope,
-                CustomerPeriod,
-                CustomerTrend,
-                CustomerSegment,
-                Finding,
-            )
-        ]
-        with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
-        return
+def _delete_previous(customer_ids: Sequence[int]) -> None:
+    """Delete the given customers' results (a re-analysis of some customers)."""
     TicketSla.objects.filter(ticket__customer_id__in=customer_ids).delete()
     TicketScope.objects.filter(ticket__customer_id__in=customer_ids).delete()
     for model in (CustomerPeriod, CustomerTrend, CustomerSegment, Finding):
         model.objects.filter(customer_id__in=customer_ids).delete()
+
+
+# Results a full analysis replaces by writing only the rows that changed (store.py); the
+# small tables (segments, findings, whale curve) are rewritten whole.
+_DIFFED = {
+    "sla": ResultTable(TicketSla),
+    "scope": ResultTable(TicketScope),
+    "periods": ResultTable(CustomerPeriod),
+    "trends": ResultTable(CustomerTrend),
+}
+_REWRITTEN = (CustomerSegment, Finding)
+
+
+def _stored_queries() -> dict[str, Query]:
+    return {f"stored_{name}": spec.stored_query() for name, spec in _DIFFED.items()}
+
+
+def _rewrite_tables(models: Sequence[type[Any]]) -> None:
+    with connection.cursor() as cursor:
+        for model in models:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
 
 
 def _store_whale(as_of: date) -> dict[str, Any]:
@@ -441,7 +391,15 @@ def analyze(
     try:
         previous = _previous_full_run() if ids is not None else None
         say("Reading tickets, time, revenue and surveys")
-        frames = load_frames(ids)
+        # Chosen outside the write transaction: the fast readers see only committed rows
+        # (see fetch.default_reader). A full analysis reads the stored results along with
+        # the data, so that storing writes only the rows that changed.
+        read_started = timezone.now()
+        queries = frame_queries(ids)
+        if ids is None:
+            queries |= _stored_queries()
+        results = read_all(default_reader(ids), queries)
+        frames = frames_from(results)
         say("Running the SLA clock")
         sla = evaluate_sla(frames, now=now)
         say("Mapping tickets to the service catalogue")
@@ -559,20 +517,29 @@ def analyze(
             pl.col("keyword").fill_null(""),
             "confidence",
         )
-        # Chosen before the write transaction opens: connectorx may read the stored SLA rows
-        # only when no outer transaction holds uncommitted ones (see fetch.default_reader).
-        reader = default_reader(ids)
+        written: dict[str, pl.DataFrame | None] = {
+            "sla": _sla_rows(sla) if sla.height else None,
+            "scope": scope_rows,
+            "periods": periods,
+            "trends": trends,
+        }
         with transaction.atomic():
             if ids is None:
                 _lock_for_writing()
-            _delete_previous(ids)
-            if ids is None:
-                _store_sla(_sla_rows(sla) if sla.height else None, reader)
-            elif sla.height:
-                insert_frame(TicketSla._meta.db_table, _sla_rows(sla))
-            insert_frame(TicketScope._meta.db_table, scope_rows)
-            insert_frame(CustomerPeriod._meta.db_table, periods)
-            insert_frame(CustomerTrend._meta.db_table, trends)
+                # Stored rows read before the lock are current unless another full analysis
+                # committed since; then they are read again, under the lock.
+                if _full_run_finished_since(read_started, run):
+                    results |= read_all(django_reader, _stored_queries())
+                for name, spec in _DIFFED.items():
+                    counts = replace_rows(spec, written[name], results[f"stored_{name}"])
+                    logger.info("analysis %s stored %s: %s", run.pk, spec.table, counts)
+                _rewrite_tables(_REWRITTEN)
+            else:
+                _delete_previous(ids)
+                for name, spec in _DIFFED.items():
+                    rows = written[name]
+                    if rows is not None:
+                        insert_frame(spec.table, written_rows(spec, rows))
             insert_frame(CustomerSegment._meta.db_table, segment_rows)
             insert_frame(Finding._meta.db_table, finding_rows)
             whale = _store_whale(as_of)
@@ -593,6 +560,17 @@ def analyze(
             run.finished_at = timezone.now()
             run.seconds = round(time.perf_counter() - started, 3)
             run.save()
+            if ids is None:
+                # Customers re-analysed after an import while this analysis ran have newer
+                # data than it read: analyse them again, inside this transaction.
+                again = _customers_analysed_since(read_started, run)
+                if again:
+                    analyze(
+                        customer_ids=again,
+                        now=now,
+                        segment_thresholds=segment_thresholds,
+                        finding_thresholds=finding_thresholds,
+                    )
     except Exception as exc:
         run.status = AnalysisRun.Status.FAILED
         run.error = f"{type(exc).__name__}: {exc}"

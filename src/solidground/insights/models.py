@@ -217,8 +217,16 @@ class TicketSla(models.Model):
         RUNNING = "running", _("running")
         RUNNING_BREACHED = "running_breached", _("running, past due")
 
+    # No database constraint on the million-row result tables: a full analysis rewrites them
+    # from the tickets it read, and PostgreSQL's per-row check of a million inserted rows took
+    # 10 s at commit. Django still deletes the row with its ticket (on_delete), and a full
+    # analysis drops rows whose ticket is gone (docs/analysis.md, "Storing").
     ticket = models.OneToOneField(
-        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="sla"
+        Ticket,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sla",
+        db_constraint=False,
     )
     first_response_business_seconds = models.BigIntegerField(null=True, blank=True)
     resolution_business_seconds = models.BigIntegerField(null=True, blank=True)
@@ -357,8 +365,13 @@ class TicketScope(models.Model):
         CLASSIFIER = "classifier", _("classifier")
         UNMAPPED = "unmapped", _("unmapped")
 
+    # No database constraint: see TicketSla.ticket.
     ticket = models.OneToOneField(
-        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="scope"
+        Ticket,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="scope",
+        db_constraint=False,
     )
     catalogue_item = models.ForeignKey(
         CatalogueItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
