@@ -12,11 +12,17 @@ takes minutes and is not part of the timing. A store is reused while its fingerp
 the sizes, the seed and a hash of every migration (kept in the table ``bench_store`` inside the
 store). Otherwise it is dropped and built again.
 
-The run measures, on SQLite and (when reachable) on PostgreSQL:
+The run measures, on SQLite and (when reachable) on PostgreSQL, as of 2 March 2026:
 
-* ``analyze()`` over every customer: load, SLA clock, scope mapping, figures, trends, segments,
-  findings, whale curve, and storing, in one transaction;
+* the first analysis: ``analyze()`` over every customer with no results stored yet (load, SLA
+  clock, scope mapping, figures, trends, segments, findings, whale curve, and storing every
+  result row, in one transaction);
+* the nightly re-analysis: a day's new tickets (900, copied from the last month, with their
+  status changes and time entries) imported through the importer, then ``analyze()`` a day
+  later, which writes only the results that changed;
 * ``analyze(customer_ids=[one])``: the re-analysis after an import of one customer.
+
+The imported day is removed again at the end, so the store stays as built.
 
 PostgreSQL is reached at ``SOLIDGROUND_BENCH_POSTGRES_URL`` (default
 postgresql://127.0.0.1:5432/test, used only to create the bench database).
@@ -25,13 +31,12 @@ postgresql://127.0.0.1:5432/test, used only to create the bench database).
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,44 +253,182 @@ def _worker(database: str, build_only: bool = False) -> None:
         f"[{database}] store: {Customer.objects.count():,} customers, {tickets:,} tickets, "
         f"{entries:,} time entries, {answers:,} survey answers"
     )
-    now = None
-    steps: list[tuple[str, float]] = []
-    last = [time.perf_counter()]
+    _remove_imported_day()  # left over from an interrupted run
+    _clear_results()
+    first, first_stages = _timed_analysis(NOW)
+    print(f"[{database}] first analysis (no stored results): {first:.1f} s")
+    _print_stages(database, first_stages)
 
-    def progress(message: str) -> None:
-        moment = time.perf_counter()
-        steps.append((message, moment - last[0]))
-        last[0] = moment
+    imported = _import_a_day(NOW)
+    print(
+        f"[{database}] imported a day through the importer: {imported['tickets']:,} tickets, "
+        f"{imported['status_changes']:,} status changes, {imported['time_entries']:,} "
+        "time entries"
+    )
+    nightly, nightly_stages = _timed_analysis(NOW + timedelta(days=1))
+    print(f"[{database}] nightly re-analysis (a day imported, a day later): {nightly:.1f} s")
+    _print_stages(database, nightly_stages)
 
-    best: tuple[float, list[tuple[str, float]]] | None = None
-    for attempt in (1, 2):
-        steps.clear()
-        last[0] = time.perf_counter()
-        started = time.perf_counter()
-        run = analyze(now=now, progress=progress)
-        seconds = time.perf_counter() - started
-        progress("end")
-        print(f"[{database}] analyze, all customers (run {attempt}): {seconds:.1f} s")
-        if best is None or seconds < best[0]:
-            best = (seconds, list(steps))
-    assert best is not None
-    # Time per stage of the faster run: each message is the stage that starts there.
-    print(f"[{database}] stages of the faster run ({best[0]:.1f} s):")
-    for (stage, _), (_, spent) in itertools.pairwise(best[1]):
-        print(f"    {spent:6.2f} s  {stage}")
     customer = Customer.objects.order_by("-pk").values_list("pk", flat=True).first()
     assert customer is not None
     timings = []
     for _ in range(3):
         started = time.perf_counter()
-        analyze(customer_ids=[customer], now=now)
+        analyze(customer_ids=[customer], now=NOW + timedelta(days=1))
         timings.append(time.perf_counter() - started)
     print(
         f"[{database}] analyze, one customer after an import: best {min(timings):.2f} s, "
         f"worst {max(timings):.2f} s"
     )
+    _remove_imported_day()
     print(f"[{database}] load average (1, 5, 15 min): {os.getloadavg()}")
-    del run
+
+
+# The analysis runs as of the day after the store's last month; the imported day is that day.
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+IMPORTED = "bench-day-"  # prefix of the imported rows' external ids (removed afterwards)
+TICKETS_A_DAY = 900  # about 1M tickets / 36 months / 30 days
+
+
+def _timed_analysis(now: datetime) -> tuple[float, list[tuple[str, float]]]:
+    from solidground.insights.actions import analyze
+
+    marks: list[tuple[str, float]] = []
+    started = time.perf_counter()
+    analyze(now=now, progress=lambda message: marks.append((message, time.perf_counter())))
+    ended = time.perf_counter()
+    stages = [
+        (message, (marks[i + 1][1] if i + 1 < len(marks) else ended) - moment)
+        for i, (message, moment) in enumerate(marks)
+    ]
+    return ended - started, stages
+
+
+def _print_stages(database: str, stages: list[tuple[str, float]]) -> None:
+    for stage, spent in stages:
+        print(f"[{database}]     {spent:6.2f} s  {stage}")
+
+
+def _clear_results() -> None:
+    """Delete every stored result, as before the very first analysis."""
+    from django.db import connection, transaction
+
+    from solidground.insights.models import (
+        AnalysisRun,
+        CustomerPeriod,
+        CustomerSegment,
+        CustomerTrend,
+        Finding,
+        TicketScope,
+        TicketSla,
+        WhalePoint,
+    )
+
+    models = (TicketSla, TicketScope, CustomerPeriod, CustomerTrend, CustomerSegment, Finding)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in (*models, WhalePoint, AnalysisRun):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
+def _import_a_day(now: datetime) -> dict[str, int]:
+    """A day's new tickets with their status changes and time entries, through the importer.
+
+    Copies of random tickets of the store's last month, moved to the day before ``now``.
+    """
+    import random
+
+    from solidground.customers.models import CustomerReference
+    from solidground.demo.generator import SOURCE
+    from solidground.importers.actions import do_import_batch
+    from solidground.importers.records import (
+        ImportBatch,
+        StatusChangeRecord,
+        TicketRecord,
+        TimeEntryRecord,
+    )
+    from solidground.service.models import Ticket, TicketStatusChange, TimeEntry
+
+    day = now - timedelta(days=1)
+    last_month = Ticket.objects.filter(created_at__gte=now - timedelta(days=31))
+    pool = list(last_month.values_list("pk", flat=True))
+    chosen = random.Random(SEED).sample(pool, min(TICKETS_A_DAY, len(pool)))
+    tickets = Ticket.objects.filter(pk__in=chosen).select_related("contract", "catalogue_item")
+    references = dict(
+        CustomerReference.objects.filter(
+            source=SOURCE, customer_id__in=tickets.values("customer_id")
+        ).values_list("customer_id", "external_id")
+    )
+    batch = ImportBatch(source=SOURCE)
+    for ticket in tickets:
+        shift = day.replace(hour=8) - ticket.created_at
+        ref = f"{IMPORTED}{ticket.pk}"
+        moved = {
+            name: getattr(ticket, name) + shift if getattr(ticket, name) else None
+            for name in ("created_at", "first_response_at", "resolved_at", "closed_at")
+        }
+        batch.add(
+            TicketRecord(
+                external_id=ref,
+                customer_ref=references[ticket.customer_id],
+                subject=ticket.subject,
+                status=ticket.status,
+                priority=ticket.priority,
+                description=ticket.description,
+                category=ticket.category,
+                channel=ticket.channel,
+                reopen_count=ticket.reopen_count,
+                agent_touches=ticket.agent_touches,
+                billable=ticket.billable,
+                is_special_request=ticket.is_special_request,
+                is_escalated=ticket.is_escalated,
+                is_complaint=ticket.is_complaint,
+                contract_ref=ticket.contract.external_id if ticket.contract else None,
+                catalogue_item_ref=(
+                    ticket.catalogue_item.external_id if ticket.catalogue_item else None
+                ),
+                **moved,
+            )
+        )
+        for change in TicketStatusChange.objects.filter(ticket=ticket):
+            batch.add(
+                StatusChangeRecord(
+                    external_id=f"{IMPORTED}{change.pk}",
+                    ticket_ref=ref,
+                    changed_at=change.changed_at + shift,
+                    status=change.status,
+                )
+            )
+        for entry in TimeEntry.objects.filter(ticket=ticket):
+            batch.add(
+                TimeEntryRecord(
+                    external_id=f"{IMPORTED}{entry.pk}",
+                    ticket_ref=ref,
+                    started_at=entry.started_at + shift,
+                    minutes=entry.minutes,
+                    billing=entry.billing,
+                    loaded_cost=entry.loaded_cost,
+                )
+            )
+    run = do_import_batch(batch, analyze=False)
+    assert run.rejected == 0, run.error
+    counts = run.counts_by_kind
+    return {
+        kind: int(counts.get(kind, {}).get("created", 0))
+        for kind in ("tickets", "status_changes", "time_entries")
+    }
+
+
+def _remove_imported_day() -> None:
+    from django.db import transaction
+
+    from solidground.demo.generator import SOURCE
+    from solidground.service.models import Ticket
+
+    with transaction.atomic():
+        Ticket.objects.filter(source=SOURCE, external_id__startswith=IMPORTED).delete()
 
 
 def main() -> None:
