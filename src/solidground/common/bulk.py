@@ -7,10 +7,30 @@ executemany. Call inside ``transaction.atomic()`` so a failure leaves nothing ha
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import polars as pl
 from django.db import connection
 
 CHUNK_ROWS = 200_000
+
+
+# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well below.
+PARAMETER_CHUNK = 10_000
+
+
+def id_chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """``ids`` in lists short enough to bind as the parameters of one statement."""
+    for start in range(0, len(ids), PARAMETER_CHUNK):
+        yield list(ids[start : start + PARAMETER_CHUNK])
+
+
+def sqlite_datetime_text(name: str, dtype: pl.Datetime) -> pl.Expr:
+    """The datetime column as Django's SQLite backend stores it: naive UTC text."""
+    column = pl.col(name)
+    if dtype.time_zone is not None:
+        column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return column.dt.strftime("%Y-%m-%d %H:%M:%S%.6f").alias(name)
 
 
 def sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
@@ -22,10 +42,7 @@ def sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
     conversions = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Datetime):
-            column = pl.col(name)
-            if dtype.time_zone is not None:
-                column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-            conversions.append(column.dt.strftime("%Y-%m-%d %H:%M:%S%.6f").alias(name))
+            conversions.append(sqlite_datetime_text(name, dtype))
         elif dtype == pl.Date:
             conversions.append(pl.col(name).dt.strftime("%Y-%m-%d").alias(name))
         elif dtype == pl.Boolean:

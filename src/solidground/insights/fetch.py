@@ -25,6 +25,7 @@ from urllib.parse import quote
 import polars as pl
 from django.db import connection
 
+from solidground.common.bulk import id_chunks
 from solidground.contracts.models import BusinessCalendar as CalendarModel
 from solidground.contracts.models import SlaPolicy as PolicyModel
 from solidground.engine.calendar import BusinessCalendar
@@ -156,42 +157,46 @@ def read_all(reader: Reader, queries: Mapping[str, Query]) -> dict[str, pl.DataF
     return {name: reader(q.sql, q.params, q.schema) for name, q in queries.items()}
 
 
-def _postgres_rows(table: str | None) -> int:
-    """Roughly how many rows ``table`` holds, from PostgreSQL's statistics (no scan)."""
-    if table is None:
-        return 1
+def _postgres_rows(tables: set[str]) -> dict[str, int]:
+    """Roughly how many rows each table holds, from PostgreSQL's statistics (no scan)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass",
-            [table],
+            "SELECT relname, GREATEST(reltuples, 0)::bigint FROM pg_class "
+            "WHERE relkind = 'r' AND relname = ANY(%s) AND pg_table_is_visible(oid)",
+            [sorted(tables)],
         )
-        row = cursor.fetchone()
-    return max(int(row[0]) if row else 0, 1)
+        return {str(name): int(rows) for name, rows in cursor.fetchall()}
 
 
-def _sqlite_rows(database: str) -> Callable[[str | None], int]:
-    """How many rows a table of the SQLite file holds (counted from its b-tree pages: a few
+def _sqlite_rows(database: str) -> Callable[[set[str]], dict[str, int]]:
+    """How many rows each table of the SQLite file holds (counted from its b-tree pages: a few
     milliseconds for millions of rows), through Python's own SQLite library."""
 
-    def count(table: str | None) -> int:
-        if table is None:
-            return 1
-        try:
-            with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as store:
-                row = store.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
-        except sqlite3.Error:
-            return 1  # the query will say what is wrong
-        return max(int(row[0]), 1)
+    def count(tables: set[str]) -> dict[str, int]:
+        counts = {}
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as store:
+            for table in tables:
+                try:
+                    row = store.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
+                except sqlite3.Error:
+                    continue  # the query will say what is wrong
+                counts[table] = int(row[0])
+        return counts
 
     return count
 
 
 def _balanced(
-    queries: Mapping[str, Query], workers: int, rows: Callable[[str | None], int]
+    queries: Mapping[str, Query],
+    workers: int,
+    count_rows: Callable[[set[str]], dict[str, int]],
 ) -> list[list[str]]:
     """Split the queries into ``workers`` groups of about equal cost (rows x columns),
     longest first onto the least loaded group."""
-    costs = {name: rows(q.table) * len(q.schema) for name, q in queries.items()}
+    rows = count_rows({q.table for q in queries.values() if q.table is not None})
+    costs = {
+        name: max(rows.get(q.table or "", 1), 1) * len(q.schema) for name, q in queries.items()
+    }
     groups: list[list[str]] = [[] for _ in range(max(1, min(workers, len(queries))))]
     loads = [0] * len(groups)
     for name in sorted(costs, key=lambda n: -costs[n]):
@@ -595,8 +600,7 @@ def load_ticket_texts(ticket_ids: Sequence[int]) -> pl.DataFrame:
     further (signatures and quoted mail below mention every topic).
     """
     frames = []
-    for start in range(0, len(ticket_ids), _ID_CHUNK):
-        chunk = list(ticket_ids[start : start + _ID_CHUNK])
+    for chunk in id_chunks(ticket_ids):
         placeholders = ", ".join(["%s"] * len(chunk))
         frames.append(
             django_reader(
@@ -621,10 +625,6 @@ def load_ticket_texts(ticket_ids: Sequence[int]) -> pl.DataFrame:
             }
         )
     return pl.concat(frames)
-
-
-# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well below.
-_ID_CHUNK = 10_000
 
 
 def _hhmm(minute: int) -> str:

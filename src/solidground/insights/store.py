@@ -24,15 +24,13 @@ from typing import Any
 import polars as pl
 from django.db import connection, models
 
-from solidground.common.bulk import insert_frame, sqlite_ready
+from solidground.common.bulk import id_chunks, insert_frame, sqlite_datetime_text
 from solidground.insights.fetch import Query, Schema, float_sql
 
 # Above this share of changed rows, rewriting the whole table is cheaper than picking rows.
 REWRITE_SHARE = 0.5
 # Floats are compared to this many significant digits (a double holds 15 to 17).
 _DIGITS = 12
-# SQLite allows 32,766 bound parameters per statement (since 3.32); stay well below.
-_DELETE_CHUNK = 10_000
 
 _INTEGERS = {
     "AutoField",
@@ -146,20 +144,17 @@ def comparable(spec: ResultTable, rows: pl.DataFrame) -> pl.DataFrame:
         if kind == "DateTimeField":
             if connection.vendor == "postgresql":
                 conversions.append(column.dt.convert_time_zone("UTC").dt.epoch("us").alias(name))
+            else:
+                dtype = rows.schema[name]
+                assert isinstance(dtype, pl.Datetime)
+                conversions.append(sqlite_datetime_text(name, dtype))
         elif kind == "DateField":
             conversions.append(column.dt.strftime("%Y-%m-%d").alias(name))
         elif kind == "DecimalField":
             conversions.append(column.cast(pl.Float64).alias(name))
         else:
             conversions.append(column.cast(_dtype(kind)).alias(name))
-    frame = _rounded(rows.with_columns(conversions))
-    if connection.vendor == "sqlite":
-        frame = sqlite_ready(frame).with_columns(
-            pl.col(name).cast(pl.Boolean)
-            for name, kind in spec.kinds.items()
-            if kind == "BooleanField"
-        )
-    return frame
+    return _rounded(rows.with_columns(conversions))
 
 
 def _rounded(frame: pl.DataFrame) -> pl.DataFrame:
@@ -179,8 +174,7 @@ def _delete_ids(spec: ResultTable, ids: Sequence[int]) -> None:
     table = connection.ops.quote_name(spec.table)
     pk = connection.ops.quote_name(spec.row_id)
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), _DELETE_CHUNK):
-            chunk = list(ids[start : start + _DELETE_CHUNK])
+        for chunk in id_chunks(ids):
             placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({placeholders})", chunk)  # noqa: S608
 
