@@ -60,7 +60,7 @@ def test_manager_logs_in_reads_the_portfolio_and_switches_to_english(
     live_server: LiveServer, browser_page: Page, small_portfolio: SmallPortfolio
 ) -> None:
     analyze(now=NOW)
-    User.objects.create_user("manager", password="a-long-test-password")
+    User.objects.create_superuser("manager", password="a-long-test-password")
     page = browser_page
     base = str(live_server.url)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from solidground.accounts.selectors import Viewer
 from solidground.contracts.models import CatalogueItem
 from solidground.insights.actions import analyze
 from solidground.insights.models import (
@@ -16,7 +17,7 @@ from solidground.insights.models import (
     TicketScope,
     WhalePoint,
 )
-from solidground.insights.selectors import findings, render_finding, segments
+from solidground.insights.selectors.portfolio import findings, render_finding, segments
 from solidground.service.models import TimeEntry
 from tests.factories import TicketFactory, TimeEntryFactory
 from tests.insights.conftest import SmallPortfolio, at
@@ -78,7 +79,7 @@ def test_free_out_of_scope_work_becomes_a_finding_in_both_languages(
     assert "570 EUR at catalogue rate" in english
     assert "95 EUR/month or bill from now" in english
     assert "Katalogpreis" in german
-    assert findings(customer_id=free_printer_work.busy.pk)[0].kind
+    assert findings(viewer=Viewer.everyone(), customer_id=free_printer_work.busy.pk)[0].kind
 
 
 def test_every_customer_gets_a_segment_with_its_reasons(small_portfolio: SmallPortfolio) -> None:
@@ -87,10 +88,10 @@ def test_every_customer_gets_a_segment_with_its_reasons(small_portfolio: SmallPo
     assert run.as_of == dt.date(2026, 3, 1)
     stored = {s.customer_id: s for s in CustomerSegment.objects.all()}
     assert set(stored) == {small_portfolio.busy.pk, small_portfolio.silent.pk}
-    silent = segments(language="en")[small_portfolio.silent.pk]
+    silent = segments(viewer=Viewer.everyone(), language="en")[small_portfolio.silent.pk]
     # No tickets and no answers: satisfaction is unknown and the reasons say so.
     assert any("satisfaction unknown" in reason for reason in silent.reasons)
-    german = segments(language="de")[small_portfolio.silent.pk]
+    german = segments(viewer=Viewer.everyone(), language="de")[small_portfolio.silent.pk]
     assert german.label in {"solide", "ruhig", "unrentabel", "nicht eingeordnet"}
 
 

@@ -18,8 +18,8 @@ NOW = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def manager_client(client: Client) -> Client:
-    User.objects.create_user("manager", password="a-long-test-password")
-    assert client.login(username="manager", password="a-long-test-password")
+    User.objects.create_superuser("manager", password="a-long-test-password")
+    client.force_login(User.objects.get(username="manager"))
     return client
 
 
@@ -30,7 +30,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client: Client) -> None:
 
 
 def test_login_page_renders_and_logs_in(client: Client) -> None:
-    User.objects.create_user("manager", password="a-long-test-password")
+    User.objects.create_superuser("manager", password="a-long-test-password")
     assert client.get("/login/").status_code == 200
 
     response = client.post(
@@ -51,7 +51,7 @@ def test_portfolio_lists_customers_with_figures_and_no_data(
     assert "Müller Metallbau GmbH" in page
     assert "Praxis Dr. Schneider" in page
     assert "no data" in page  # the silent customer has no CSAT answers
-    assert "17 %" in page  # goodwill share 1/6 of customer-facing hours
+    assert "17%" in page  # goodwill share 1/6 of customer-facing hours (English: no space)
     assert "n=5" in page  # small samples say so
 
 

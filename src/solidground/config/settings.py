@@ -62,6 +62,19 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = env_int("SOLIDGROUND_HSTS_SECONDS", 0)
+# Largest upload the import page accepts, in megabytes.
+IMPORT_MAX_UPLOAD_MB = env_int("SOLIDGROUND_IMPORT_MAX_UPLOAD_MB", 50)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields; files go to FILE_UPLOAD_* below
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +84,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "solidground.accounts",
     "solidground.customers",
     "solidground.contracts",
     "solidground.service",
@@ -91,7 +106,25 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "solidground.web.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out user name and address is refused before the password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): after 5 failed logins for one user name from one address,
+# that pair is locked for 15 minutes; a success resets the count. Failures are logged.
+AXES_FAILURE_LIMIT = env_int("SOLIDGROUND_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("SOLIDGROUND_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("SOLIDGROUND_BEHIND_PROXY", False) else 0
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "solidground.config.urls"
 WSGI_APPLICATION = "solidground.config.wsgi.application"

@@ -446,6 +446,13 @@ def analyze(
         segments = assign_segments(
             quarters, quarter_baseline.frame, as_of_quarter=as_of_quarter, thresholds=segment_rules
         )
+        # The same rules a quarter earlier: what changed since last quarter (pages, tiles).
+        previous_segments = assign_segments(
+            quarters,
+            quarter_baseline.frame,
+            as_of_quarter=add_months(as_of_quarter, -3),
+            thresholds=segment_rules,
+        ).select("customer_id", pl.col("segment").alias("previous_segment"))
         window_ends = segments.select("customer_id", pl.col("window_end").alias("period_start"))
         quarter_changes = figure_changes(
             quarters, kind="quarter", periods=window_ends["period_start"].unique().to_list()
@@ -494,6 +501,9 @@ def analyze(
             pl.Series("movers", [_json(r) for r in segments["movers"]], dtype=pl.String),
             pl.Series("figures", [_json(r) for r in segments["figures"]], dtype=pl.String),
         )
+        segment_rows = segment_rows.join(
+            previous_segments, on="customer_id", how="left"
+        ).with_columns(pl.col("previous_segment").fill_null(""))
         finding_rows = pl.DataFrame(
             {
                 "customer_id": [f["customer_id"] for f in findings],

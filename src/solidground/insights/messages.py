@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from solidground.insights import formatting
 
 SEGMENT_NAMES: dict[str, Promise] = {
     "solid": _("solid"),
@@ -98,16 +99,8 @@ _PERCENT_KEYS = {"value", "low", "high", "reference", "threshold", "change"}
 _PERCENT_KINDS_EXCEPT = {"tickets_up", "contact_high", "contact_low", "out_of_scope_free"}
 
 
-def percent(value: float | None) -> str:
-    if value is None:
-        return gettext("no data")
-    return f"{number_format(value * 100, 0)} %"
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return gettext("no data")
-    return f"{number_format(value, 0, force_grouping=True)} {settings.CURRENCY}"
+percent = formatting.percent
+money = formatting.money
 
 
 def _number(value: float | None, digits: int = 1) -> str:

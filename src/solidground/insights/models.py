@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -316,6 +319,11 @@ class CustomerSegment(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     movers = models.JSONField(_("what would move it"), default=list, blank=True)
     figures = models.JSONField(_("figures"), default=dict, blank=True)
+    # The segment the same rules gave one quarter earlier ("" when there was too little data),
+    # so that pages can say what changed since last quarter.
+    previous_segment = models.CharField(
+        _("segment a quarter before"), max_length=20, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("customer segment")
@@ -330,7 +338,7 @@ class CustomerSegment(models.Model):
 class Finding(models.Model):
     """Something a service manager can act on: a message key with its parameters (evidence).
 
-    Rendered in the reader's language by ``insights.selectors.render_finding``.
+    Rendered in the reader's language by ``insights.selectors.portfolio.render_finding``.
     """
 
     class Severity(models.IntegerChoices):
@@ -352,6 +360,57 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.kind}"
+
+
+def evidence_fingerprint(kind: str, params: object) -> str:
+    """A stable digest of a finding's kind and evidence: the same evidence, the same digest."""
+    text = json.dumps([kind, params], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class FindingDecision(models.Model):
+    """A user's decision on a finding: done or dismissed, with a note, who and when.
+
+    Findings are rewritten by every analysis; a decision is kept by customer, kind and the
+    fingerprint of the evidence, so it holds after the next analysis unless the evidence
+    changes (then the finding is open again).
+    """
+
+    class Status(models.TextChoices):
+        DONE = "done", _("done")
+        DISMISSED = "dismissed", _("dismissed")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="finding_decisions"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    fingerprint = models.CharField(_("evidence fingerprint"), max_length=64)
+    period_start = models.DateField(_("period"))
+    params = models.JSONField(_("evidence"), default=dict, blank=True)
+    status = models.CharField(_("decision"), max_length=20, choices=Status.choices)
+    note = models.TextField(_("note"), blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"))
+
+    class Meta:
+        verbose_name = _("finding decision")
+        verbose_name_plural = _("finding decisions")
+        ordering = ["-decided_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "fingerprint"], name="findingdecision_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.kind} {self.status}"
 
 
 class TicketScope(models.Model):

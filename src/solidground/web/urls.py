@@ -1,8 +1,26 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
-from solidground.web import views
+from solidground.web.views import customer, findings, imports, portfolio, sla, team
 
 app_name = "web"
 urlpatterns = [
-    path("", views.portfolio, name="portfolio"),
+    path("", portfolio.portfolio, name="portfolio"),
+    path("portfolio.csv", portfolio.portfolio_csv, name="portfolio_csv"),
+    path("customers/<int:customer_id>/", customer.customer, name="customer"),
+    path("sla/", sla.sla, name="sla"),
+    path("sla.csv", sla.sla_csv, name="sla_csv"),
+    path("findings/", findings.findings, name="findings"),
+    path("findings/<int:finding_id>/decide/", findings.decide, name="finding_decide"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/upload/", imports.upload, name="import_upload"),
+    path("imports/jobs/<int:job_id>/", imports.job, name="import_job"),
+    path("imports/runs/<int:run_id>/rejects.csv", imports.rejects, name="import_rejects"),
+    path("settings/", team.settings_page, name="settings"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("solidground/favicon.svg"), permanent=True),
+        name="favicon",
+    ),
 ]

@@ -2,52 +2,48 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 
 from django import template
-from django.conf import settings
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from solidground.insights.selectors import Rate
+from solidground.insights import formatting
+from solidground.insights.selectors.common import Rate
 
 register = template.Library()
 
 
-def _number(value: Decimal | float, digits: int, grouping: bool = False) -> str:
-    # Django's number_format cuts decimals off instead of rounding (16.67 -> "16"); round half
-    # up first, as a reader expects.
-    exponent = Decimal(1).scaleb(-digits)
-    rounded = Decimal(str(value)).quantize(exponent, rounding=ROUND_HALF_UP)
-    return number_format(rounded, digits, force_grouping=grouping)
-
-
 @register.filter
 def percent(value: float | None, digits: int = 0) -> str:
-    if value is None:
-        return _("no data")
-    return f"{_number(value * 100, digits)} %"
+    return formatting.percent(value, digits)
 
 
 @register.filter
 def count(value: int | None) -> str:
-    return _("no data") if value is None else _number(value, 0, grouping=True)
+    return formatting.count(value)
 
 
 @register.filter
 def money(value: Decimal | float | None) -> str:
-    if value is None:
-        return _("no data")
-    return f"{_number(value, 0, grouping=True)} {settings.CURRENCY}"
+    return formatting.money(value)
 
 
 @register.filter
 def hours(value: float | None) -> str:
-    if value is None:
-        return _("no data")
-    return f"{_number(value, 0, grouping=True)} h"
+    return formatting.hours(value)
+
+
+@register.filter
+def quarter(value: date | None) -> str:
+    return formatting.quarter(value)
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    return formatting.moment(value)
 
 
 @register.filter

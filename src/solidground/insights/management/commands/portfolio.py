@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
-from solidground.insights.selectors import ORDERINGS, Rate, portfolio
+from solidground.accounts.selectors import Viewer
+from solidground.insights.selectors.common import Rate
+from solidground.insights.selectors.portfolio import ORDERINGS, portfolio
 
 
 def percent(value: float | None) -> str:
@@ -38,7 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["months"] < 1:
             raise CommandError("--months must be 1 or more.")
-        result = portfolio(months=options["months"], order=options["order"])
+        result = portfolio(
+            viewer=Viewer.everyone(), months=options["months"], order=options["order"]
+        )
         if not result.rows:
             raise CommandError("No analysis results yet; run `solidground analyze` first.")
         rows = result.rows[: options["limit"]] if options["limit"] else result.rows

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from solidground.insights.selectors import ORDERINGS, findings, render_finding, segments
-from solidground.insights.selectors import portfolio as portfolio_figures
+from solidground.insights.selectors.portfolio import (
+    ORDERINGS,
+    findings,
+    render_finding,
+    segments,
+)
+from solidground.insights.selectors.portfolio import portfolio as portfolio_figures
+from solidground.web.access import dashboard_view, viewer_of
 
 MONTH_CHOICES = (3, 6, 12, 24, 36)
 COLUMNS = [
@@ -27,8 +32,9 @@ COLUMNS = [
 ]
 
 
-@login_required
+@dashboard_view
 def portfolio(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_of(request)
     order = request.GET.get("order", "goodwill_share")
     if order not in ORDERINGS:
         order = "goodwill_share"
@@ -38,14 +44,21 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         months = settings.PORTFOLIO_MONTHS
     months = min(max(months, 1), 120)
     language = translation.get_language() or settings.LANGUAGE_CODE
-    explained = segments(language=language)
+    explained = segments(viewer=viewer, language=language)
     context = {
-        "result": portfolio_figures(months=months, order=order),
+        "result": portfolio_figures(viewer=viewer, months=months, order=order),
         "segments": explained,
-        "findings": [render_finding(f, language) for f in findings(min_severity=2, limit=20)],
+        "findings": [
+            render_finding(f, language) for f in findings(viewer=viewer, min_severity=2, limit=20)
+        ],
         "order": order,
         "months": months,
         "month_choices": sorted({*MONTH_CHOICES, months}),
         "columns": COLUMNS,
     }
     return render(request, "web/portfolio.html", context)
+
+
+@dashboard_view
+def portfolio_csv(request: HttpRequest) -> HttpResponse:
+    raise Http404

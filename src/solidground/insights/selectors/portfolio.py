@@ -1,4 +1,4 @@
-"""Read side of the insights: what the portfolio page and `solidground portfolio` show."""
+"""The portfolio: each customer's figures over the last months, segments, findings, whale."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import numpy as np
 from django.db.models import Max, Sum
 from django.utils import translation
 from django.utils.translation import gettext
 
+from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
-from solidground.engine.stats import wilson_interval
 from solidground.insights import messages
 from solidground.insights.models import (
     CustomerPeriod,
@@ -21,29 +20,7 @@ from solidground.insights.models import (
     PeriodKind,
     WhalePoint,
 )
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A share with its 95% Wilson interval; ``share`` is None when n is 0 ("no data")."""
-
-    successes: int
-    n: int
-    share: float | None
-    low: float | None
-    high: float | None
-
-    @classmethod
-    def of(cls, successes: int, n: int) -> Rate:
-        if n == 0:
-            return cls(successes, n, None, None, None)
-        low, high = wilson_interval(np.array([successes]), np.array([n]))
-        return cls(successes, n, successes / n, float(low[0]), float(high[0]))
-
-    @property
-    def small_sample(self) -> bool:
-        # Fewer than 30 answers: the interval is wide; the UI says so next to the figure.
-        return 0 < self.n < 30
+from solidground.insights.selectors.common import Rate, month_minus
 
 
 @dataclass(frozen=True)
@@ -76,23 +53,17 @@ class Portfolio:
     rows: list[PortfolioRow]
 
 
-def _month_minus(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def portfolio(*, months: int = 12, order: str = "goodwill_share") -> Portfolio:
-    """Each customer's figures summed over the last ``months`` analysed months."""
+def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share") -> Portfolio:
+    """Each visible customer's figures summed over the last ``months`` analysed months."""
     last = CustomerPeriod.objects.filter(period_kind=PeriodKind.MONTH).aggregate(
         last=Max("period_start")
     )["last"]
     if last is None:
         return Portfolio(None, None, [])
-    first = _month_minus(last, months - 1)
+    first = month_minus(last, months - 1)
     totals = (
-        CustomerPeriod.objects.filter(
-            period_kind=PeriodKind.MONTH, period_start__gte=first, period_start__lte=last
-        )
+        viewer.restrict(CustomerPeriod.objects)
+        .filter(period_kind=PeriodKind.MONTH, period_start__gte=first, period_start__lte=last)
         .values("customer_id", "customer__name", "customer__status")
         .annotate(
             tickets=Sum("tickets"),
@@ -192,11 +163,11 @@ class SegmentView:
     window_end: date
 
 
-def segments(*, language: str | None = None) -> dict[int, SegmentView]:
-    """Each customer's segment with its reasons and movers as sentences, by customer id."""
+def segments(*, viewer: Viewer, language: str | None = None) -> dict[int, SegmentView]:
+    """Each visible customer's segment with its reasons and movers as sentences, by id."""
     with translation.override(language or translation.get_language()):
         result = {}
-        for row in CustomerSegment.objects.select_related("customer"):
+        for row in viewer.restrict(CustomerSegment.objects).select_related("customer"):
             result[row.customer_id] = SegmentView(
                 customer_id=row.customer_id,
                 name=row.customer.name,
@@ -230,15 +201,23 @@ def render_finding(finding: Finding, language: str) -> str:
 
 
 def findings(
-    *, customer_id: int | None = None, min_severity: int = 1, limit: int | None = None
+    *,
+    viewer: Viewer,
+    customer_id: int | None = None,
+    min_severity: int = 1,
+    limit: int | None = None,
 ) -> list[Finding]:
-    """Stored findings, most severe first (customer loaded for rendering)."""
-    queryset = Finding.objects.select_related("customer").filter(severity__gte=min_severity)
+    """Stored findings of visible customers, most severe first (customer loaded)."""
+    queryset = (
+        viewer.restrict(Finding.objects)
+        .select_related("customer")
+        .filter(severity__gte=min_severity)
+    )
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)
     rows = list(queryset.order_by("-severity", "customer__name", "kind"))
     return rows[:limit] if limit is not None else rows
 
 
-def whale_points() -> list[WhalePoint]:
-    return list(WhalePoint.objects.select_related("customer").order_by("rank"))
+def whale_points(*, viewer: Viewer) -> list[WhalePoint]:
+    return list(viewer.restrict(WhalePoint.objects).select_related("customer").order_by("rank"))

@@ -1,0 +1,69 @@
+"""Vega-Lite chart specs built from stored results, shared by the dashboard and the reports.
+
+A ``Chart`` is a spec plus its table view (the same numbers as formatted text), so that every
+chart can be read without a picture: by a screen reader, in print, and when scripts are off.
+The web renders specs with vega-embed (static/solidground/charts.js); reports render them to
+SVG on the server. Specs carry data inline (``data.values``); nothing is fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+# One colour per segment, the same on every chart and tile (colour-blind safe: Okabe-Ito).
+SEGMENT_COLOURS: dict[str, str] = {
+    "solid": "#009E73",
+    "service_trap": "#E69F00",
+    "at_risk": "#D55E00",
+    "unprofitable": "#CC79A7",
+    "quiet": "#56B4E9",
+    "unclassified": "#999999",
+}
+SEGMENT_ORDER = ["at_risk", "service_trap", "unprofitable", "quiet", "solid", "unclassified"]
+NO_DATA = _("no data")
+
+FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str  # unique on the page: the element ids derive from it
+    title: str
+    spec: dict[str, Any]
+    columns: list[str]
+    rows: list[list[str]]
+    summary: str = ""  # one sentence under the chart: what it shows, what "no data" means
+    empty: bool = False  # nothing to draw: the page says so instead of an empty frame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def element_id(self) -> str:
+        return f"chart-{self.key}"
+
+
+def base_spec(*, width: int | str = "container", height: int = 260) -> dict[str, Any]:
+    """The frame every chart shares: responsive width, our font, quiet axes."""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": width,
+        "height": height,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "config": {
+            "font": FONT,
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e9ee"},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom"},
+            "view": {"stroke": None},
+        },
+    }
+
+
+def segment_colour_scale(labels: dict[str, str]) -> dict[str, Any]:
+    """A colour scale over segment labels (in the reader's language) with our fixed colours."""
+    ordered = [key for key in SEGMENT_ORDER if key in labels]
+    return {
+        "domain": [labels[key] for key in ordered],
+        "range": [SEGMENT_COLOURS[key] for key in ordered],
+    }

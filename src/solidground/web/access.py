@@ -1,0 +1,65 @@
+"""Who may open a page: every view is behind login, gets ``request.viewer``, and answers 404
+for a customer the viewer may not see (never the data, never a hint that it exists).
+
+The rule itself lives in ``solidground.accounts.selectors.Viewer``; selectors filter with it,
+so a view that forgets a check still cannot show another account manager's customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from solidground.accounts.selectors import Viewer, viewer_for
+from solidground.customers.models import Customer
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+
+def viewer_of(request: HttpRequest) -> Viewer:
+    """The request's viewer, looked up once per request."""
+    cached: Viewer | None = getattr(request, "_solidground_viewer", None)
+    if cached is None:
+        cached = viewer_for(request.user)
+        request._solidground_viewer = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def dashboard_view(view: View[P]) -> View[P]:
+    """Login required; the view reads ``viewer_of(request)``."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        viewer_of(request)
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+def require(check: Callable[[Viewer], bool]) -> Callable[[View[P]], View[P]]:
+    """A dashboard view that only viewers passing ``check`` may open (others get 403)."""
+
+    def decorate(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not check(viewer_of(request)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return dashboard_view(wrapped)
+
+    return decorate
+
+
+def visible_customer(viewer: Viewer, customer_id: int) -> Customer:
+    """The customer if this viewer may see it; 404 otherwise (also for unknown ids)."""
+    customer = viewer.restrict(Customer.objects.filter(pk=customer_id), path="").first()
+    if customer is None:
+        raise Http404
+    return customer
