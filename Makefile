@@ -12,7 +12,7 @@ PG_URL ?= $(or $(SOLIDGROUND_TEST_POSTGRES_URL),postgresql://127.0.0.1:5432/test
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then echo $$p; break; fi; done)
 
-.PHONY: help install demo serve analyze portfolio test test-sqlite test-postgres lint typecheck format bench messages clean
+.PHONY: help install demo serve analyze portfolio test test-sqlite test-postgres lint typecheck format bench messages vendor clean
 
 help:
 	@echo "make demo    install into .venv, build the demo provider, analyse it and show the portfolio"
@@ -43,8 +43,8 @@ portfolio: install
 	$(SG) portfolio $(ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench tools
+	$(VENV)/bin/ruff format --check src tests bench tools
 	SOLIDGROUND_DATA_DIR=$$(mktemp -d) $(SG) makemigrations --check --dry-run > /dev/null || { echo "Model changes without a migration: run solidground makemigrations."; exit 1; }
 
 typecheck: install
@@ -69,8 +69,8 @@ test-postgres: install
 test: lint typecheck test-sqlite test-postgres
 
 format: install
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench tools
+	$(VENV)/bin/ruff check --fix src tests bench tools
 
 # PostgreSQL figures too when the test server is reachable (SOLIDGROUND_BENCH_POSTGRES_URL).
 bench: install
@@ -80,6 +80,11 @@ bench: install
 
 messages: install
 	cd src/solidground && ../../$(SG) makemessages -l de --no-obsolete && ../../$(SG) compilemessages
+
+# Re-download the pinned front-end JavaScript from the npm registry (tools/vendor_assets.py,
+# docs/decisions/0005-vendored-front-end-assets.md). Standard library only; needs no Node.
+vendor:
+	$(PY) tools/vendor_assets.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
