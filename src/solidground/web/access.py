@@ -13,13 +13,14 @@ from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from solidground.accounts.selectors import Viewer, viewer_for
 from solidground.customers.models import Customer
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 
 
 def viewer_of(request: HttpRequest) -> Viewer:
@@ -35,7 +36,7 @@ def dashboard_view(view: View[P]) -> View[P]:
     """Login required; the view reads ``viewer_of(request)``."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         viewer_of(request)
         return view(request, *args, **kwargs)
 
@@ -47,7 +48,7 @@ def require(check: Callable[[Viewer], bool]) -> Callable[[View[P]], View[P]]:
 
     def decorate(view: View[P]) -> View[P]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if not check(viewer_of(request)):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,6 +41,9 @@ class PortfolioRow:
     sla_resolution: Rate
     segment: str = ""
     segment_label: str = ""
+    previous_segment: str = ""
+    cost_to_serve: Decimal = Decimal("0")
+    first_reason: str = ""  # the segment's first reason as a sentence (filled for pages)
 
     @property
     def status_label(self) -> str:
@@ -73,13 +78,19 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
             hours_internal=Sum("hours_internal"),
             revenue=Sum("revenue"),
             margin=Sum("margin"),
+            cost_to_serve=Sum("cost_to_serve"),
             csat_positive=Sum("csat_positive"),
             csat_responses=Sum("csat_responses"),
             sla_met=Sum("sla_resolution_met"),
             sla_total=Sum("sla_resolution_total"),
         )
     )
-    segment_of = dict(CustomerSegment.objects.values_list("customer_id", "segment"))
+    segment_of = {
+        customer_id: (segment, previous)
+        for customer_id, segment, previous in viewer.restrict(CustomerSegment.objects).values_list(
+            "customer_id", "segment", "previous_segment"
+        )
+    }
     rows = []
     for t in totals:
         facing = t["hours_billed"] + t["hours_included"] + t["hours_goodwill"]
@@ -99,10 +110,12 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
                 margin_share=float(margin / revenue) if revenue else None,
                 csat=Rate.of(t["csat_positive"], t["csat_responses"]),
                 sla_resolution=Rate.of(t["sla_met"], t["sla_total"]),
-                segment=segment_of.get(t["customer_id"], ""),
+                segment=segment_of.get(t["customer_id"], ("", ""))[0],
                 segment_label=str(
-                    messages.SEGMENT_NAMES.get(segment_of.get(t["customer_id"], ""), "")
+                    messages.SEGMENT_NAMES.get(segment_of.get(t["customer_id"], ("", ""))[0], "")
                 ),
+                previous_segment=segment_of.get(t["customer_id"], ("", ""))[1],
+                cost_to_serve=Decimal(t["cost_to_serve"]),
             )
         )
     rows.sort(key=lambda row: _sort_key(row, order))
@@ -118,6 +131,8 @@ ORDERINGS = (
     "name",
     "tickets",
     "segment",
+    "status",
+    "hours",
 )
 # Most urgent first when ordered by segment.
 _SEGMENT_ORDER = {
@@ -130,21 +145,37 @@ _SEGMENT_ORDER = {
 }
 
 
-def _sort_key(row: PortfolioRow, order: str) -> tuple[int, float | str]:
-    # "No data" sorts last in every ordering, never as 0 or 100%.
+_STATUS_ORDER = {"active": 0, "prospect": 1, "cancelled": 2}
+
+
+def name_key(name: str) -> str:
+    """Sort key for names as a German reader expects: "Böhm" before "Busch" (umlauts and
+    accents sort with their base letter, ß as ss), case-insensitive; no system locale needed."""
+    folded = unicodedata.normalize("NFKD", name.casefold().replace("ß", "ss"))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def _sort_key(row: PortfolioRow, order: str) -> tuple[int, float | str, str]:
+    # "No data" sorts last in every ordering, never as 0 or 100%. Ties by name.
+    name = name_key(row.name)
     if order == "name":
-        return (0, row.name.lower())
+        return (0, name, "")
     if order == "segment":
-        return (0, float(_SEGMENT_ORDER.get(row.segment, 9)))
+        return (0, float(_SEGMENT_ORDER.get(row.segment, 9)), name)
+    if order == "status":
+        return (0, float(_STATUS_ORDER.get(row.status, 9)), name)
+    # CSAT and SLA sort by the lower end of the 95% interval, worst first: a customer with
+    # 1 of 1 positive (interval 21-100%) is not ranked above 95 of 100 (91-98%).
     value: float | None = {
         "goodwill_share": -row.goodwill_share if row.goodwill_share is not None else None,
         "margin_share": row.margin_share,
-        "csat": row.csat.share,
-        "sla": row.sla_resolution.share,
+        "csat": row.csat.low,
+        "sla": row.sla_resolution.low,
         "revenue": -float(row.revenue),
         "tickets": -float(row.tickets),
+        "hours": -row.hours_total,
     }.get(order)
-    return (1, 0.0) if value is None else (0, value)
+    return (1, 0.0, name) if value is None else (0, value, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,11 +194,20 @@ class SegmentView:
     window_end: date
 
 
-def segments(*, viewer: Viewer, language: str | None = None) -> dict[int, SegmentView]:
-    """Each visible customer's segment with its reasons and movers as sentences, by id."""
+def segments(
+    *,
+    viewer: Viewer,
+    language: str | None = None,
+    customer_ids: Collection[int] | None = None,
+) -> dict[int, SegmentView]:
+    """Each visible customer's segment with its reasons and movers as sentences, by id
+    (only ``customer_ids`` when given: a page renders the sentences it shows)."""
+    queryset = viewer.restrict(CustomerSegment.objects).select_related("customer")
+    if customer_ids is not None:
+        queryset = queryset.filter(customer_id__in=list(customer_ids))
     with translation.override(language or translation.get_language()):
         result = {}
-        for row in viewer.restrict(CustomerSegment.objects).select_related("customer"):
+        for row in queryset:
             result[row.customer_id] = SegmentView(
                 customer_id=row.customer_id,
                 name=row.customer.name,
@@ -221,3 +261,205 @@ def findings(
 
 def whale_points(*, viewer: Viewer) -> list[WhalePoint]:
     return list(viewer.restrict(WhalePoint.objects).select_related("customer").order_by("rank"))
+
+
+# --------------------------------------------------------------------------------------------
+# The start page: tiles, attention list, whale curve, filters
+
+
+SEGMENT_KEYS = ("at_risk", "service_trap", "unprofitable", "quiet", "solid", "unclassified")
+
+
+@dataclass(frozen=True)
+class SegmentTile:
+    segment: str
+    label: str
+    customers: int
+    revenue: Decimal
+    revenue_share: float | None
+    # Customers in this segment a quarter before (None: no earlier placement known for any).
+    customers_before: int | None
+    moved_in: int
+    moved_out: int
+
+    @property
+    def change(self) -> int | None:
+        return None if self.customers_before is None else self.customers - self.customers_before
+
+
+def segment_tiles(rows: list[PortfolioRow]) -> list[SegmentTile]:
+    """Count and revenue per segment over the table's window, and the change since the
+    quarter before (from each customer's previous placement by the same rules)."""
+    total = sum((row.revenue for row in rows), Decimal("0"))
+    known_before = any(row.previous_segment for row in rows)
+    tiles = []
+    for key in SEGMENT_KEYS:
+        members = [row for row in rows if row.segment == key]
+        before = [row for row in rows if row.previous_segment == key]
+        if not members and not before and key == "unclassified":
+            continue
+        revenue = sum((row.revenue for row in members), Decimal("0"))
+        tiles.append(
+            SegmentTile(
+                segment=key,
+                label=str(messages.SEGMENT_NAMES[key]),
+                customers=len(members),
+                revenue=revenue,
+                revenue_share=float(revenue / total) if total > 0 else None,
+                customers_before=len(before) if known_before else None,
+                moved_in=sum(1 for row in members if row.previous_segment not in ("", key)),
+                moved_out=sum(1 for row in before if row.segment != key),
+            )
+        )
+    return tiles
+
+
+@dataclass(frozen=True)
+class Attention:
+    customer_id: int
+    name: str
+    segment: str
+    label: str
+    previous_label: str  # "" unless the segment changed since the quarter before
+    reason: str  # one line: the most severe finding, else the segment's first reason
+    severity: int
+    revenue: Decimal
+
+
+# Segments that call for action; a move into one of them is news, a move out is good news.
+_ALARMING = {"at_risk": 0, "service_trap": 1, "unprofitable": 2}
+
+
+def needs_attention(
+    *, viewer: Viewer, rows: list[PortfolioRow], language: str | None = None, limit: int = 12
+) -> tuple[list[Attention], int]:
+    """The customers to look at first, and how many there are in all.
+
+    A customer is listed when its segment changed since the quarter before, or when it has an
+    urgent finding, or when it sits in an alarming segment with a warning. Order: urgent
+    findings, then alarming segments (at risk, service trap, unprofitable), then revenue.
+    """
+    by_id = {row.customer_id: row for row in rows}
+    with translation.override(language or translation.get_language()):
+        worst: dict[int, Finding] = {}
+        for stored in (
+            viewer.restrict(Finding.objects)
+            .filter(severity__gte=Finding.Severity.WARNING)
+            .order_by("-severity", "kind")
+        ):
+            worst.setdefault(stored.customer_id, stored)
+        candidates = [
+            customer_id
+            for customer_id, row in by_id.items()
+            if (row.previous_segment and row.previous_segment != row.segment)
+            or customer_id in worst
+        ]
+        explained = segments(viewer=viewer, customer_ids=candidates)
+        listed = []
+        for customer_id in candidates:
+            row = by_id[customer_id]
+            finding = worst.get(customer_id)
+            changed = bool(row.previous_segment) and row.previous_segment != row.segment
+            severity = finding.severity if finding else 0
+            alarming = row.segment in _ALARMING
+            if not (changed or severity >= Finding.Severity.URGENT or (alarming and finding)):
+                continue
+            view = explained.get(customer_id)
+            if finding is not None:
+                reason = messages.render(finding.kind, finding.params, finding.period_start)
+            elif view is not None and view.reasons:
+                reason = view.reasons[0]
+            else:
+                reason = ""
+            listed.append(
+                Attention(
+                    customer_id=customer_id,
+                    name=row.name,
+                    segment=row.segment,
+                    label=row.segment_label,
+                    previous_label=(
+                        str(messages.SEGMENT_NAMES.get(row.previous_segment, "")) if changed else ""
+                    ),
+                    reason=reason,
+                    severity=severity,
+                    revenue=row.revenue,
+                )
+            )
+    listed.sort(
+        key=lambda a: (
+            -a.severity,
+            _ALARMING.get(a.segment, 9),
+            -float(a.revenue),
+            name_key(a.name),
+        )
+    )
+    return listed[:limit], len(listed)
+
+
+@dataclass(frozen=True)
+class WhaleRow:
+    customer_id: int
+    name: str
+    rank: int
+    profit: Decimal
+    revenue: Decimal
+    cumulative_share: float | None
+    customer_share: float
+
+
+@dataclass(frozen=True)
+class Whale:
+    rows: list[WhaleRow]
+    window_start: date | None
+    window_end: date | None
+    total_profit: Decimal
+    peak_share: float | None
+    unprofitable: int
+    profit_destroyed: Decimal
+
+
+def whale(*, viewer: Viewer) -> Whale:
+    """The whale curve of the visible customers (stored profits of the last twelve analysed
+    months). For an account manager the curve is drawn over their customers alone, so that
+    it shows neither other customers nor the portfolio's total."""
+    points = whale_points(viewer=viewer)
+    total = sum((p.profit for p in points), Decimal("0"))
+    running = Decimal("0")
+    rows = []
+    for rank, point in enumerate(points, start=1):
+        running += point.profit
+        rows.append(
+            WhaleRow(
+                customer_id=point.customer_id,
+                name=point.customer.name,
+                rank=rank,
+                profit=point.profit,
+                revenue=point.revenue,
+                cumulative_share=float(running / total) if total > 0 else None,
+                customer_share=rank / len(points),
+            )
+        )
+    shares = [row.cumulative_share for row in rows if row.cumulative_share is not None]
+    losses = [p.profit for p in points if p.profit < 0]
+    return Whale(
+        rows=rows,
+        window_start=points[0].window_start if points else None,
+        window_end=points[0].window_end if points else None,
+        total_profit=total,
+        peak_share=max(shares) if shares else None,
+        unprofitable=len(losses),
+        profit_destroyed=-sum(losses, Decimal("0")),
+    )
+
+
+def filter_rows(
+    rows: list[PortfolioRow], *, segment: str = "", query: str = ""
+) -> list[PortfolioRow]:
+    """The table's rows in one segment and/or whose name contains ``query`` (accents and
+    case ignored: "bohm" finds "Böhm")."""
+    wanted = name_key(query.strip())
+    return [
+        row
+        for row in rows
+        if (not segment or row.segment == segment) and (not wanted or wanted in name_key(row.name))
+    ]
