@@ -8,10 +8,13 @@ SVG on the server. Specs carry data inline (``data.values``); nothing is fetched
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import translation
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 # One colour per segment, the same on every chart and tile (colour-blind safe: Okabe-Ito).
@@ -26,6 +29,8 @@ SEGMENT_COLOURS: dict[str, str] = {
 SEGMENT_ORDER = ["at_risk", "service_trap", "unprofitable", "quiet", "solid", "unclassified"]
 NO_DATA = _("no data")
 
+T = TypeVar("T")
+
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 
@@ -39,6 +44,12 @@ class Chart:
     summary: str = ""  # one sentence under the chart: what it shows, what "no data" means
     empty: bool = False  # nothing to draw: the page says so instead of an empty frame
     notes: list[str] = field(default_factory=list)
+    # The spec as the page embeds it, serialised once when the chart is built: a page that
+    # keeps a chart of 3,000 customers in its cache does not escape 400 kB on every request.
+    spec_script: SafeString = field(init=False, repr=False, compare=False, default=SafeString(""))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec_script", json_script(self.spec, self.element_id))
 
     @property
     def element_id(self) -> str:
@@ -124,3 +135,23 @@ def segment_colour_scale(labels: dict[str, str]) -> dict[str, Any]:
         "domain": [labels[key] for key in ordered],
         "range": [SEGMENT_COLOURS[key] for key in ordered],
     }
+
+
+# A table view longer than this lists the first rows and says where the rest is: a page with
+# 3,000 customers must not carry the same list three times.
+TABLE_ROWS_SHOWN = 50
+
+
+def capped_rows(
+    items: Sequence[T], row: Callable[[T], list[str]], where_all: str
+) -> tuple[list[list[str]], list[str]]:
+    """The first TABLE_ROWS_SHOWN items as table rows (only those are formatted), and a note
+    saying where the others are."""
+    if len(items) <= TABLE_ROWS_SHOWN:
+        return [row(item) for item in items], []
+    note = _("The table lists %(shown)s of %(total)s rows; %(where)s") % {
+        "shown": TABLE_ROWS_SHOWN,
+        "total": len(items),
+        "where": where_all,
+    }
+    return [row(item) for item in items[:TABLE_ROWS_SHOWN]], [str(note)]

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from solidground.insights import formatting
-from solidground.insights.charts import Chart, base_spec, segment_colour_scale
+from solidground.insights.charts import Chart, base_spec, capped_rows, segment_colour_scale
 from solidground.insights.messages import SEGMENT_NAMES
 from solidground.insights.selectors.portfolio import PortfolioRow, Whale
 
 SCATTER_AXES = ("margin", "cost")
+WHALE_POINTS = 400
 
 
 def satisfaction_scatter(
@@ -22,6 +24,7 @@ def satisfaction_scatter(
     """CSAT (with its 95% interval as a vertical rule) against agreement margin or cost to
     serve, one point per customer coloured by segment; a click opens the customer."""
     by_margin = x_axis != "cost"
+    currency = settings.CURRENCY
     x_title = _("Agreement margin") if by_margin else _("Cost to serve")
     values: list[dict[str, Any]] = []
     no_csat = no_x = 0
@@ -33,29 +36,18 @@ def satisfaction_scatter(
         if x is None:
             no_x += 1
             continue
-        label = str(SEGMENT_NAMES.get(row.segment, "")) or _("no segment")
+        # Raw numbers only: the tooltip formats them with the chart's locale (a page with
+        # 3,000 customers would otherwise carry 3,000 pre-formatted sentences).
         values.append(
             {
                 "name": row.name,
-                "segment": label,
-                "x": x,
-                "csat": row.csat.share,
-                "low": row.csat.low,
-                "high": row.csat.high,
+                "segment": str(SEGMENT_NAMES.get(row.segment, "")) or _("no segment"),
+                "x": round(x, 4),
+                "csat": round(row.csat.share, 4),
+                "low": round(row.csat.low or 0.0, 4),
+                "high": round(row.csat.high or 0.0, 4),
                 "n": row.csat.n,
-                "csat_text": _("%(share)s (%(low)s–%(high)s), %(n)s answers")
-                % {
-                    "share": formatting.percent(row.csat.share),
-                    "low": formatting.percent(row.csat.low),
-                    "high": formatting.percent(row.csat.high),
-                    "n": row.csat.n,
-                },
-                "x_text": (
-                    formatting.percent(row.margin_share)
-                    if by_margin
-                    else formatting.money(row.cost_to_serve)
-                ),
-                "revenue_text": formatting.money(row.revenue),
+                "revenue": round(float(row.revenue)),
                 "url": url_of(row.customer_id),
             }
         )
@@ -106,9 +98,20 @@ def satisfaction_scatter(
                     "tooltip": [
                         {"field": "name", "title": _("Customer")},
                         {"field": "segment", "title": _("Segment")},
-                        {"field": "csat_text", "title": _("CSAT")},
-                        {"field": "x_text", "title": x_title},
-                        {"field": "revenue_text", "title": _("Revenue")},
+                        {"field": "csat", "title": _("CSAT"), "format": ".0%"},
+                        {"field": "low", "title": _("95% interval from"), "format": ".0%"},
+                        {"field": "high", "title": _("95% interval to"), "format": ".0%"},
+                        {"field": "n", "title": _("Answers")},
+                        {
+                            "field": "x",
+                            "title": x_title,
+                            "format": ".0%" if by_margin else ",.0f",
+                        },
+                        {
+                            "field": "revenue",
+                            "title": _("Revenue (%(currency)s)") % {"currency": currency},
+                            "format": ",.0f",
+                        },
                     ],
                 },
             },
@@ -122,37 +125,57 @@ def satisfaction_scatter(
         )
     if no_x:
         notes.append(_("%(n)s customers without revenue are not shown.") % {"n": no_x})
+    table, cut = capped_rows(
+        values,
+        lambda v: [
+            v["name"],
+            v["segment"],
+            _("%(share)s (%(low)s–%(high)s), %(n)s answers")
+            % {
+                "share": formatting.percent(v["csat"]),
+                "low": formatting.percent(v["low"]),
+                "high": formatting.percent(v["high"]),
+                "n": v["n"],
+            },
+            formatting.percent(v["x"]) if by_margin else formatting.money(v["x"]),
+            formatting.money(v["revenue"]),
+        ],
+        _("the customer table below and its CSV list every customer."),
+    )
     return Chart(
         key="satisfaction",
         title=_("Satisfaction against %(axis)s") % {"axis": x_title.lower()},
         spec=spec,
         columns=[_("Customer"), _("Segment"), _("CSAT"), x_title, _("Revenue")],
-        rows=[
-            [v["name"], v["segment"], v["csat_text"], v["x_text"], v["revenue_text"]]
-            for v in values
-        ],
+        rows=table,
         summary=_(
             "One point per customer; the vertical line is the 95% interval of its CSAT. "
             "Click a point to open the customer."
         ),
         empty=not values,
-        notes=notes,
+        notes=notes + cut,
     )
 
 
 def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
     """Cumulative profit (share of the total) over customers sorted by profit."""
+    drawn = [row for row in whale.rows if row.cumulative_share is not None]
+    if len(drawn) > WHALE_POINTS:
+        # A line of 3,000 customers looks the same drawn through 400 of them; the peak and both
+        # ends are always kept, so the figure the summary names is on the line.
+        peak = max(range(len(drawn)), key=lambda i: drawn[i].cumulative_share or 0.0)
+        step = len(drawn) / WHALE_POINTS
+        keep = {round(i * step) for i in range(WHALE_POINTS)} | {0, peak, len(drawn) - 1}
+        drawn = [drawn[i] for i in sorted(keep) if i < len(drawn)]
     values = [
         {
             "customer_share": row.customer_share,
             "cumulative": row.cumulative_share,
             "name": row.name,
-            "profit_text": formatting.money(row.profit),
-            "cumulative_text": formatting.percent(row.cumulative_share),
+            "profit": round(float(row.profit)),
             "url": url_of(row.customer_id),
         }
-        for row in whale.rows
-        if row.cumulative_share is not None
+        for row in drawn
     ]
     spec = base_spec(height=260) | {
         "data": {"values": values},
@@ -182,8 +205,12 @@ def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
                     "color": {"value": "#1f6f5c"},
                     "tooltip": [
                         {"field": "name", "title": _("Customer")},
-                        {"field": "profit_text", "title": _("Profit")},
-                        {"field": "cumulative_text", "title": _("Cumulative share")},
+                        {
+                            "field": "profit",
+                            "title": _("Profit (%(currency)s)") % {"currency": settings.CURRENCY},
+                            "format": ",.0f",
+                        },
+                        {"field": "cumulative", "title": _("Cumulative share"), "format": ".0%"},
                     ],
                 },
             },
@@ -205,20 +232,23 @@ def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
         }
     else:
         summary = _("The total profit is not positive: a share of it means nothing.")
+    table, cut = capped_rows(
+        whale.rows,
+        lambda row: [
+            str(row.rank),
+            row.name,
+            formatting.money(row.profit),
+            formatting.percent(row.cumulative_share),
+        ],
+        _("the customer table below and its CSV list every customer's margin."),
+    )
     return Chart(
         key="whale",
         title=_("Whale curve"),
         spec=spec,
         columns=[_("Rank"), _("Customer"), _("Profit"), _("Cumulative share")],
-        rows=[
-            [
-                str(row.rank),
-                row.name,
-                formatting.money(row.profit),
-                formatting.percent(row.cumulative_share),
-            ]
-            for row in whale.rows
-        ],
+        rows=table,
         summary=summary,
         empty=not values,
+        notes=cut,
     )

@@ -66,7 +66,7 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
     if last is None:
         return Portfolio(None, None, [])
     first = month_minus(last, months - 1)
-    totals = (
+    totals = list(
         viewer.restrict(CustomerPeriod.objects)
         .filter(period_kind=PeriodKind.MONTH, period_start__gte=first, period_start__lte=last)
         .values("customer_id", "customer__name", "customer__status")
@@ -91,11 +91,15 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
             "customer_id", "segment", "previous_segment"
         )
     }
+    csat = Rate.many([t["csat_positive"] for t in totals], [t["csat_responses"] for t in totals])
+    sla = Rate.many([t["sla_met"] for t in totals], [t["sla_total"] for t in totals])
+    labels = {key: str(label) for key, label in messages.SEGMENT_NAMES.items()}
     rows = []
-    for t in totals:
+    for t, csat_rate, sla_rate in zip(totals, csat, sla, strict=True):
         facing = t["hours_billed"] + t["hours_included"] + t["hours_goodwill"]
         revenue = Decimal(t["revenue"])
         margin = Decimal(t["margin"])
+        segment, previous = segment_of.get(t["customer_id"], ("", ""))
         rows.append(
             PortfolioRow(
                 customer_id=t["customer_id"],
@@ -108,13 +112,11 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
                 revenue=revenue,
                 margin=margin,
                 margin_share=float(margin / revenue) if revenue else None,
-                csat=Rate.of(t["csat_positive"], t["csat_responses"]),
-                sla_resolution=Rate.of(t["sla_met"], t["sla_total"]),
-                segment=segment_of.get(t["customer_id"], ("", ""))[0],
-                segment_label=str(
-                    messages.SEGMENT_NAMES.get(segment_of.get(t["customer_id"], ("", ""))[0], "")
-                ),
-                previous_segment=segment_of.get(t["customer_id"], ("", ""))[1],
+                csat=csat_rate,
+                sla_resolution=sla_rate,
+                segment=segment,
+                segment_label=labels.get(segment, ""),
+                previous_segment=previous,
                 cost_to_serve=Decimal(t["cost_to_serve"]),
             )
         )
@@ -338,33 +340,46 @@ def needs_attention(
     A customer is listed when its segment changed since the quarter before, or when it has an
     urgent finding, or when it sits in an alarming segment with a warning. Order: urgent
     findings, then alarming segments (at risk, service trap, unprofitable), then revenue.
+    Only the listed ones are put into sentences.
     """
     by_id = {row.customer_id: row for row in rows}
+    worst: dict[int, Finding] = {}
+    for stored in (
+        viewer.restrict(Finding.objects)
+        .filter(severity__gte=Finding.Severity.WARNING)
+        .order_by("-severity", "kind")
+    ):
+        worst.setdefault(stored.customer_id, stored)
+
+    def severity(row: PortfolioRow) -> int:
+        finding = worst.get(row.customer_id)
+        return finding.severity if finding else 0
+
+    def changed(row: PortfolioRow) -> bool:
+        return bool(row.previous_segment) and row.previous_segment != row.segment
+
+    due = [
+        row
+        for row in by_id.values()
+        if changed(row)
+        or severity(row) >= Finding.Severity.URGENT
+        or (row.segment in _ALARMING and row.customer_id in worst)
+    ]
+    due.sort(
+        key=lambda row: (
+            -severity(row),
+            _ALARMING.get(row.segment, 9),
+            -float(row.revenue),
+            name_key(row.name),
+        )
+    )
+    shown = due[:limit]
     with translation.override(language or translation.get_language()):
-        worst: dict[int, Finding] = {}
-        for stored in (
-            viewer.restrict(Finding.objects)
-            .filter(severity__gte=Finding.Severity.WARNING)
-            .order_by("-severity", "kind")
-        ):
-            worst.setdefault(stored.customer_id, stored)
-        candidates = [
-            customer_id
-            for customer_id, row in by_id.items()
-            if (row.previous_segment and row.previous_segment != row.segment)
-            or customer_id in worst
-        ]
-        explained = segments(viewer=viewer, customer_ids=candidates)
+        explained = segments(viewer=viewer, customer_ids=[row.customer_id for row in shown])
         listed = []
-        for customer_id in candidates:
-            row = by_id[customer_id]
-            finding = worst.get(customer_id)
-            changed = bool(row.previous_segment) and row.previous_segment != row.segment
-            severity = finding.severity if finding else 0
-            alarming = row.segment in _ALARMING
-            if not (changed or severity >= Finding.Severity.URGENT or (alarming and finding)):
-                continue
-            view = explained.get(customer_id)
+        for row in shown:
+            finding = worst.get(row.customer_id)
+            view = explained.get(row.customer_id)
             if finding is not None:
                 reason = messages.render(finding.kind, finding.params, finding.period_start)
             elif view is not None and view.reasons:
@@ -373,27 +388,21 @@ def needs_attention(
                 reason = ""
             listed.append(
                 Attention(
-                    customer_id=customer_id,
+                    customer_id=row.customer_id,
                     name=row.name,
                     segment=row.segment,
                     label=row.segment_label,
                     previous_label=(
-                        str(messages.SEGMENT_NAMES.get(row.previous_segment, "")) if changed else ""
+                        str(messages.SEGMENT_NAMES.get(row.previous_segment, ""))
+                        if changed(row)
+                        else ""
                     ),
                     reason=reason,
-                    severity=severity,
+                    severity=severity(row),
                     revenue=row.revenue,
                 )
             )
-    listed.sort(
-        key=lambda a: (
-            -a.severity,
-            _ALARMING.get(a.segment, 9),
-            -float(a.revenue),
-            name_key(a.name),
-        )
-    )
-    return listed[:limit], len(listed)
+    return listed, len(due)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from solidground.insights.charts.portfolio import (
     whale_chart,
 )
 from solidground.insights.messages import SEGMENT_NAMES
-from solidground.insights.selectors.common import last_analysis
+from solidground.insights.selectors.common import cached, last_analysis
 from solidground.insights.selectors.portfolio import (
     ORDERINGS,
     SEGMENT_KEYS,
@@ -100,7 +100,13 @@ class TableQuery:
 
 
 def _rows(viewer: Viewer, table: TableQuery) -> tuple[Portfolio, list[PortfolioRow]]:
-    result = portfolio_figures(viewer=viewer, months=table.months, order=table.order)
+    result = cached(
+        "portfolio",
+        viewer,
+        table.months,
+        table.order,
+        compute=lambda: portfolio_figures(viewer=viewer, months=table.months, order=table.order),
+    )
     return result, filter_rows(result.rows, segment=table.segment, query=table.query)
 
 
@@ -124,8 +130,19 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     result, rows = _rows(viewer, table)
     language = translation.get_language()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    explained = segments(
-        viewer=viewer, language=language, customer_ids=[row.customer_id for row in page]
+    # The reasons as sentences, for this page's rows only (a thousand sentences for 100 rows).
+    explained = cached(
+        "explained",
+        viewer,
+        table.months,
+        table.order,
+        table.segment,
+        table.query,
+        page.number,
+        language,
+        compute=lambda: segments(
+            viewer=viewer, language=language, customer_ids=[row.customer_id for row in page]
+        ),
     )
     shown = [
         ShownRow(
@@ -149,13 +166,33 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "customer-table":
         return render(request, "web/portfolio/_table.html", context)
-    attention, attention_total = needs_attention(viewer=viewer, rows=result.rows, language=language)
+    attention, attention_total = cached(
+        "attention",
+        viewer,
+        table.months,
+        language,
+        compute=lambda: needs_attention(viewer=viewer, rows=result.rows, language=language),
+    )
     context |= {
         "tiles": segment_tiles(result.rows),
         "attention": attention,
         "attention_total": attention_total,
-        "scatter": satisfaction_scatter(result.rows, x_axis=table.x_axis, url_of=_customer_url),
-        "whale": whale_chart(whale(viewer=viewer), url_of=_customer_url),
+        "scatter": cached(
+            "scatter",
+            viewer,
+            table.months,
+            table.x_axis,
+            language,
+            compute=lambda: satisfaction_scatter(
+                result.rows, x_axis=table.x_axis, url_of=_customer_url
+            ),
+        ),
+        "whale": cached(
+            "whale",
+            viewer,
+            language,
+            compute=lambda: whale_chart(whale(viewer=viewer), url_of=_customer_url),
+        ),
     }
     return render(request, "web/portfolio.html", context)
 
