@@ -11,14 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from solidground.accounts.selectors import Viewer
-from solidground.insights import messages
+from solidground.insights import formatting, messages
 from solidground.insights.models import Finding, FindingDecision, evidence_fingerprint
+
+OPEN = "open"
+ALL = "all"
+# The status filter of the findings page; "open" means: no decision on this evidence.
+STATUSES: dict[str, Promise] = {
+    OPEN: _("open"),
+    FindingDecision.Status.DONE: _("done"),
+    FindingDecision.Status.DISMISSED: _("dismissed"),
+}
+PAGE_SIZE = 50
 
 
 class Recommendation:
@@ -50,6 +63,17 @@ RECOMMENDATION_TEXT: dict[str, Promise] = {
     Recommendation.ASK_FOR_FEEDBACK: _(
         "Ask for feedback: without answers, satisfaction is unknown."
     ),
+}
+
+# Short names for the recommendation filter (the full sentences are too long for a select).
+RECOMMENDATION_NAMES: dict[str, Promise] = {
+    Recommendation.BILL: _("Bill it"),
+    Recommendation.ADD_TO_CONTRACT: _("Add to the contract"),
+    Recommendation.TALK_EXPECTATIONS: _("Talk about expectations"),
+    Recommendation.FIX_RELIABILITY: _("Fix reliability"),
+    Recommendation.CALL_CUSTOMER: _("Call the customer"),
+    Recommendation.REVIEW_PRICE: _("Review price or scope"),
+    Recommendation.ASK_FOR_FEEDBACK: _("Ask for feedback"),
 }
 
 RECOMMENDATION_OF_KIND: dict[str, str] = {
@@ -92,6 +116,21 @@ class FindingView:
     note: str = ""
     decided_by: str = ""
     decided_at: datetime | None = None
+    # What the finding speaks of: a quarter, or the months of free work up to a month.
+    period_label: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+
+def _period_label(finding: Finding) -> str:
+    if finding.kind == "out_of_scope_free" and isinstance(finding.params.get("months"), int):
+        return gettext("%(months)s months to %(month)s") % {
+            "months": finding.params["months"],
+            "month": date_format(finding.period_start, "F Y"),
+        }
+    return formatting.quarter(finding.period_start)
 
 
 def _decisions(
@@ -117,10 +156,11 @@ def _view(finding: Finding, decision: FindingDecision | None) -> FindingView:
         text=messages.render(finding.kind, finding.params, finding.period_start),
         recommendation=recommendation,
         recommendation_text=str(RECOMMENDATION_TEXT.get(recommendation, "")),
-        status=decision.status if decision else "open",
+        status=decision.status if decision else OPEN,
         note=decision.note if decision else "",
         decided_by=(decision.decided_by.get_username() if decision and decision.decided_by else ""),
         decided_at=decision.decided_at if decision else None,
+        period_label=_period_label(finding),
     )
 
 
@@ -162,3 +202,119 @@ def customer_findings(
         visible_findings(viewer=viewer, customer_id=customer_id), language=language
     )
     return sorted(views, key=lambda f: (f.status != "open", -f.severity))
+
+
+# --------------------------------------------------------------------------------------------
+# The findings page
+
+
+@dataclass(frozen=True)
+class FindingFilters:
+    status: str = OPEN  # open, done, dismissed or all
+    severity: int | None = None
+    customer_id: int | None = None
+    recommendation: str | None = None  # a Recommendation value
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    severity: int
+    label: str
+    findings: list[FindingView]
+
+
+@dataclass(frozen=True)
+class FindingsPage:
+    groups: list[FindingGroup]
+    # Findings per status under the other filters; "all" is their sum.
+    counts: dict[str, int]
+    total: int  # findings under every filter, status included
+    page: Page[Finding]
+    page_adjusted: bool  # the page asked for was past the end; the last one is shown
+
+
+def recommendation_choices() -> list[tuple[str, str]]:
+    """(value, short name) of every recommendation some finding kind leads to, in a fixed
+    order, for the recommendation filter."""
+    used = dict.fromkeys(RECOMMENDATION_OF_KIND.values())
+    return [(value, str(RECOMMENDATION_NAMES[value])) for value in used]
+
+
+def _status_of(finding: Finding, decided: dict[tuple[int, str, str], FindingDecision]) -> str:
+    key = (finding.customer_id, finding.kind, evidence_fingerprint(finding.kind, finding.params))
+    decision = decided.get(key)
+    return decision.status if decision is not None else OPEN
+
+
+def _with_statuses(viewer: Viewer, filters: FindingFilters) -> tuple[list[Finding], list[str]]:
+    """Visible findings under every filter but status, each with its status."""
+    rows = visible_findings(viewer=viewer, customer_id=filters.customer_id)
+    if filters.severity is not None:
+        rows = rows.filter(severity=filters.severity)
+    if filters.recommendation is not None:
+        kinds = [k for k, r in RECOMMENDATION_OF_KIND.items() if r == filters.recommendation]
+        rows = rows.filter(kind__in=kinds)
+    loaded = list(rows)
+    decided = _decisions(loaded)
+    return loaded, [_status_of(f, decided) for f in loaded]
+
+
+def _counts(statuses: list[str]) -> dict[str, int]:
+    counts = {status: statuses.count(status) for status in STATUSES}
+    counts[ALL] = len(statuses)
+    return counts
+
+
+def finding_counts(*, viewer: Viewer, filters: FindingFilters) -> dict[str, int]:
+    """Findings per status (and "all") under every filter but status."""
+    return _counts(_with_statuses(viewer, filters)[1])
+
+
+def findings_page(
+    *,
+    viewer: Viewer,
+    filters: FindingFilters,
+    page: int = 1,
+    language: str | None = None,
+) -> FindingsPage:
+    """One page of visible findings, grouped by severity, with counts per status.
+
+    Severity, customer and recommendation filter in the database. Whether a finding is open
+    depends on the digest of its evidence (``evidence_fingerprint``), computed here: findings
+    are a few per customer, so this is thousands of rows at most, never the ticket store.
+    Only the page shown is rendered as sentences.
+    """
+    loaded, statuses = _with_statuses(viewer, filters)
+    counts = _counts(statuses)
+    chosen = [
+        f for f, status in zip(loaded, statuses, strict=True) if filters.status in (ALL, status)
+    ]
+    paginator: Paginator[Finding] = Paginator(chosen, PAGE_SIZE)
+    number = min(max(page, 1), paginator.num_pages)
+    shown = paginator.page(number)
+    groups: list[FindingGroup] = []
+    for view in finding_views(list(shown.object_list), language=language):
+        if not groups or groups[-1].severity != view.severity:
+            groups.append(FindingGroup(view.severity, view.severity_label, []))
+        groups[-1].findings.append(view)
+    return FindingsPage(
+        groups=groups,
+        counts=counts,
+        total=len(chosen),
+        page=shown,
+        page_adjusted=number != page,
+    )
+
+
+def visible_finding(*, viewer: Viewer, finding_id: int) -> Finding | None:
+    """The finding if this viewer may see its customer; None otherwise (also if unknown)."""
+    return visible_findings(viewer=viewer).filter(pk=finding_id).first()
+
+
+def finding_view(*, viewer: Viewer, finding_id: int, language: str | None = None) -> FindingView:
+    """One visible finding with its decision (the block the findings page swaps after a
+    decision). Raises ``Finding.DoesNotExist`` when the viewer may not see it."""
+    finding = visible_finding(viewer=viewer, finding_id=finding_id)
+    if finding is None:
+        raise Finding.DoesNotExist
+    return finding_views([finding], language=language)[0]
