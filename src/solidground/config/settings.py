@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 import zoneinfo
 from pathlib import Path
@@ -221,3 +222,16 @@ CURRENCY = env_str("SOLIDGROUND_CURRENCY", "EUR")
 LOADED_COST_PER_HOUR = env_decimal("SOLIDGROUND_LOADED_COST_PER_HOUR", "62.00")
 # How many months the portfolio page and `solidground portfolio` summarise by default.
 PORTFOLIO_MONTHS = env_int("SOLIDGROUND_PORTFOLIO_MONTHS", 12)
+
+# Background tasks
+# Imports of larger files run in `solidground worker` (docs/imports-page.md): Django's tasks
+# framework with the database-backed queue of django-tasks-db, so there is no broker to run.
+# Django 5.2 (the Python 3.11 fallback, docs/decisions/0002) has no django.tasks; the
+# django-tasks backport provides the same API there and must be an installed app.
+if importlib.util.find_spec("django.tasks") is None:  # pragma: no cover - Django 5.2 only
+    INSTALLED_APPS.append("django_tasks")
+INSTALLED_APPS.append("django_tasks_db")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploads up to this size (MB) are imported within the request when the user clicks "Run";
+# larger ones wait for the worker. 0: every import goes to the worker.
+IMPORT_INLINE_MAX_MB = env_int("SOLIDGROUND_IMPORT_INLINE_MAX_MB", 2)

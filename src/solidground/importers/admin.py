@@ -1,4 +1,5 @@
-"""Import runs and sync cursors in the admin: visible, never edited by hand."""
+"""Import runs, jobs, saved mappings and sync cursors in the admin: visible, never edited by
+hand (a saved mapping may be deleted; the imports page saves them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from solidground.importers.models import ImportRun, SyncCursor
+from solidground.importers.models import ImportJob, ImportRun, SavedMapping, SyncCursor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,3 +46,19 @@ class ImportRunAdmin(ReadOnlyAdmin):
 @admin.register(SyncCursor)
 class SyncCursorAdmin(ReadOnlyAdmin):
     list_display = ["source", "kind", "cursor", "updated_at"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "original_name", "mapping_name", "status", "user", "run"]
+    list_filter = ["status"]
+    search_fields = ["original_name", "mapping_name"]
+
+
+@admin.register(SavedMapping)
+class SavedMappingAdmin(ReadOnlyAdmin):
+    list_display = ["name", "source", "kind", "user", "saved_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Django's own permission check, not ReadOnlyAdmin's "never".
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)

@@ -86,3 +86,106 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}/{self.kind}: {self.cursor}"
+
+
+class SavedMapping(models.Model):
+    """A column mapping (TOML) a user saved on the imports page, offered next to the presets."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    text = models.TextField(_("mapping (TOML)"))
+    # From the mapping itself, so the page can say what it is for without parsing it again.
+    source = models.CharField(_("source"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("saved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="saved_mappings",
+    )
+    saved_at = models.DateTimeField(_("saved"))
+
+    class Meta:
+        verbose_name = _("saved mapping")
+        verbose_name_plural = _("saved mappings")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """A file uploaded on the imports page: its preview, then its import (in the request for
+    small files, by `solidground worker` for the others) and the ImportRun that came of it.
+
+    The upload lives under ``DATA_DIR/uploads/<stored_name>`` (a random name, never the
+    user's) until the job ends; ``original_name`` is only ever displayed.
+    """
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        PREVIEWED = "previewed", _("previewed, waiting for you to run it")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    created_at = models.DateTimeField(_("uploaded"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.UPLOADED
+    )
+    original_name = models.CharField(_("file"), max_length=500)
+    stored_name = models.CharField(_("stored as"), max_length=100, unique=True)
+    file_type = models.CharField(_("file type"), max_length=10)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    preset = models.CharField(_("preset"), max_length=100, blank=True, default="")
+    saved_mapping = models.ForeignKey(
+        SavedMapping,
+        verbose_name=_("saved mapping"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    # What the user chose, for display, and the saved mapping's TOML as previewed: the
+    # import runs exactly what the preview showed even if the mapping is saved anew meanwhile.
+    mapping_name = models.CharField(_("preset or mapping"), max_length=200)
+    mapping_text = models.TextField(_("mapping (TOML)"), blank=True, default="")
+    strict = models.BooleanField(_("strict"), default=False)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    bytes_done = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    bytes_total = models.PositiveBigIntegerField(_("bytes in all"), default=0)
+    run = models.ForeignKey(
+        ImportRun,
+        verbose_name=_("import run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    task_id = models.CharField(_("task"), max_length=64, blank=True, default="")
+    # Who runs it: a worker's id, or "inline-<job id>" for a small file run in the request.
+    runner = models.CharField(_("run by"), max_length=100, blank=True, default="")
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status"], name="importjob_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.original_name} {self.status}"
