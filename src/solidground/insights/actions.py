@@ -59,6 +59,7 @@ from solidground.insights.models import (
     CustomerSegment,
     CustomerTrend,
     Finding,
+    SlaEvent,
     TicketScope,
     TicketSla,
     WhalePoint,
@@ -116,6 +117,43 @@ def _sla_rows(sla: pl.DataFrame) -> pl.DataFrame:
         pl.col("first_response_near_breach").fill_null(False),
         pl.col("resolution_near_breach").fill_null(False),
         pl.col("paused_business_seconds").fill_null(0),
+    )
+
+
+_BREACHED_STATES = ("breached", "running_breached")
+
+
+def _sla_event_rows(sla: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
+    """The clocks a customer notices (breached, running past due, near breach), one row per
+    ticket and clock, with the ticket's customer, priority and creation time (SlaEvent)."""
+    columns = ["ticket_id", "kind", "state", "near_breach", "due", "margin_seconds"]
+    if sla.height == 0:
+        return pl.DataFrame()
+    parts = []
+    for kind in ("first_response", "resolution"):
+        state = pl.col(f"{kind}_state")
+        near = pl.col(f"{kind}_near_breach").fill_null(False)
+        parts.append(
+            sla.filter(state.is_in(_BREACHED_STATES) | (near & (state == "running"))).select(
+                "ticket_id",
+                pl.lit(kind).alias("kind"),
+                state.alias("state"),
+                near.alias("near_breach"),
+                pl.col(f"{kind}_due").alias("due"),
+                pl.col(f"{kind}_margin_seconds").alias("margin_seconds"),
+            )
+        )
+    events = pl.concat(parts).select(columns)
+    return events.join(
+        tickets.select("ticket_id", "customer_id", "priority", "created_at"),
+        on="ticket_id",
+        how="inner",
+    ).select(
+        pl.col("ticket_id"),
+        pl.col("customer_id"),
+        *columns[1:],
+        pl.col("priority"),
+        pl.col("created_at"),
     )
 
 
@@ -275,19 +313,19 @@ def _delete_previous(customer_ids: Sequence[int]) -> None:
     """Delete the given customers' results (a re-analysis of some customers)."""
     TicketSla.objects.filter(ticket__customer_id__in=customer_ids).delete()
     TicketScope.objects.filter(ticket__customer_id__in=customer_ids).delete()
-    for model in (CustomerPeriod, CustomerTrend, CustomerSegment, Finding):
+    for model in (CustomerPeriod, CustomerTrend, CustomerSegment, Finding, SlaEvent):
         model.objects.filter(customer_id__in=customer_ids).delete()
 
 
 # Results a full analysis replaces by writing only the rows that changed (store.py); the
-# small tables (segments, findings, whale curve) are rewritten whole.
+# small tables (segments, findings, SLA events, whale curve) are rewritten whole.
 _DIFFED = {
     "sla": ResultTable(TicketSla),
     "scope": ResultTable(TicketScope),
     "periods": ResultTable(CustomerPeriod),
     "trends": ResultTable(CustomerTrend),
 }
-_REWRITTEN = (CustomerSegment, Finding)
+_REWRITTEN = (CustomerSegment, Finding, SlaEvent)
 
 
 def _stored_queries() -> dict[str, Query]:
@@ -552,6 +590,7 @@ def analyze(
                         insert_frame(spec.table, written_rows(spec, rows))
             insert_frame(CustomerSegment._meta.db_table, segment_rows)
             insert_frame(Finding._meta.db_table, finding_rows)
+            insert_frame(SlaEvent._meta.db_table, _sla_event_rows(sla, frames.tickets))
             whale = _store_whale(as_of)
             run.tickets = frames.tickets.height
             run.customers = frames.customers.height

@@ -255,6 +255,47 @@ class TicketSla(models.Model):
         return f"{self.ticket_id}: {self.first_response_state}/{self.resolution_state}"
 
 
+class SlaEvent(models.Model):
+    """A clock a customer notices: breached, running past due, or near breach.
+
+    One row per ticket and clock (first response, resolution), derived from ``TicketSla`` by
+    every analysis together with the ticket's customer, priority and creation time, so that
+    the SLA page and its CSV filter, count and page a few thousand rows instead of scanning a
+    million tickets (docs/dashboard.md). Rewritten with the SLA results; never edited.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("first response")
+        RESOLUTION = "resolution", _("resolution")
+
+    # No database constraints, like TicketSla: rows are rewritten by the analysis.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(_("clock"), max_length=20, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=TicketSla.State.choices)
+    near_breach = models.BooleanField(_("near breach"), default=False)
+    due = models.DateTimeField(_("due"), null=True, blank=True)
+    margin_seconds = models.BigIntegerField(_("business-time margin (s)"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"))
+    created_at = models.DateTimeField(_("ticket created"))
+
+    class Meta:
+        verbose_name = _("SLA breach or near breach")
+        verbose_name_plural = _("SLA breaches and near breaches")
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["customer", "created_at"]),
+            models.Index(fields=["due"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}: {self.state}"
+
+
 class CustomerTrend(models.Model):
     """One figure's change against the previous period or the same period a year before.
 

@@ -1,10 +1,9 @@
 """SLA breaches and near-breaches, one row per ticket and clock, for the SLA page and its CSV.
 
-``TicketSla`` holds both clocks of a ticket in one row. The page lists one row per ticket and
-kind (first response, resolution), so each kind is its own query and the two are combined with
-``UNION ALL``; ordering, counting and paging happen in the database (a store may hold a million
-tickets). Only the rows of one page (or one export chunk) are then joined to their tickets for
-customer, subject, calendar and times.
+The analysis stores these clocks in ``SlaEvent`` (one row per ticket and clock, with the
+ticket's customer, priority and creation time): filtering, ordering, counting and paging happen
+there, in the database, over a few percent of the tickets. Only the rows of one page (or one
+export chunk) are then joined to their tickets for customer, subject, calendar and times.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Count, F, Max, Min, Q, QuerySet, Value
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils.formats import date_format
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext, pgettext_lazy
@@ -28,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from solidground.accounts.selectors import Viewer
 from solidground.contracts.models import Priority
 from solidground.customers.models import Customer
-from solidground.insights.models import CustomerPeriod, PeriodKind, TicketSla
+from solidground.insights.models import CustomerPeriod, PeriodKind, SlaEvent, TicketSla
 from solidground.insights.selectors.common import last_analysis, month_minus
 from solidground.service.models import Ticket
 
@@ -65,13 +64,13 @@ _BREACH_STATES = (TicketSla.State.BREACHED, TicketSla.State.RUNNING_BREACHED)
 DEFAULT_MONTHS = 3
 
 
-def _state_q(kind: str, state: str) -> Q:
-    """Rows of ``kind`` in ``state`` (breached or near breach); the two never overlap."""
+def _state_q(state: str) -> Q:
+    """Events in ``state`` (breached or near breach); the two never overlap."""
     if state == BREACHED:
-        return Q(**{f"{kind}_state__in": _BREACH_STATES})
+        return Q(state__in=_BREACH_STATES)
     # The engine flags near-breach only on running clocks; requiring "running" here keeps the
     # two groups disjoint even if a stored row said otherwise, so counts add up to the table.
-    return Q(**{f"{kind}_near_breach": True, f"{kind}_state": TicketSla.State.RUNNING})
+    return Q(near_breach=True, state=TicketSla.State.RUNNING)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,18 +192,22 @@ class SlaFilters:
         return (BREACHED, NEAR_BREACH) if self.state == BOTH else (self.state,)
 
 
-def _tickets_in_filter(viewer: Viewer, filters: SlaFilters) -> QuerySet[TicketSla]:
-    """SLA rows of visible tickets within the customer, priority and period filters."""
-    rows = viewer.restrict(TicketSla.objects, path="ticket__customer")
+def _events_in_filter(viewer: Viewer, filters: SlaFilters) -> QuerySet[SlaEvent]:
+    """SLA events of visible customers within the customer, priority and period filters.
+
+    The analysis keeps these clocks in their own small table (``SlaEvent``) with the ticket's
+    customer, priority and creation time, so no filter here reaches the million tickets.
+    """
+    rows = viewer.restrict(SlaEvent.objects)
     if filters.customer_id is not None:
-        rows = rows.filter(ticket__customer_id=filters.customer_id)
+        rows = rows.filter(customer_id=filters.customer_id)
     if filters.priority is not None:
-        rows = rows.filter(ticket__priority=filters.priority)
+        rows = rows.filter(priority=filters.priority)
     if filters.period is not None:
         start, end = filters.period.bounds()
-        rows = rows.filter(ticket__created_at__gte=start)
+        rows = rows.filter(created_at__gte=start)
         if end is not None:
-            rows = rows.filter(ticket__created_at__lt=end)
+            rows = rows.filter(created_at__lt=end)
     return rows
 
 
@@ -227,17 +230,13 @@ class SlaCounts:
 
 
 def sla_counts(*, viewer: Viewer, filters: SlaFilters) -> SlaCounts:
-    """One aggregate over the filtered SLA rows; the kind and state filters do not apply."""
+    """One aggregate over the filtered events; the kind and state filters do not apply."""
     cells = {
-        f"{kind}_{state}": Count("pk", filter=_state_q(kind, state))
+        f"{kind}_{state}": Count("pk", filter=Q(kind=kind) & _state_q(state))
         for kind in (FIRST_RESPONSE, RESOLUTION)
         for state in (BREACHED, NEAR_BREACH)
     }
-    anything = Q()
-    for kind in (FIRST_RESPONSE, RESOLUTION):
-        for state in (BREACHED, NEAR_BREACH):
-            anything |= _state_q(kind, state)
-    totals = _tickets_in_filter(viewer, filters).filter(anything).aggregate(**cells)
+    totals = _events_in_filter(viewer, filters).aggregate(**cells)
     return SlaCounts(**{name: int(value or 0) for name, value in totals.items()})
 
 
@@ -246,30 +245,24 @@ def sla_counts(*, viewer: Viewer, filters: SlaFilters) -> SlaCounts:
 
 
 def breach_rows(*, viewer: Viewer, filters: SlaFilters) -> QuerySet[Any]:
-    """One value row per ticket and kind, newest due time first, in a stable order.
+    """One value row per ticket and clock, newest due time first, in a stable order.
 
     Each row is a dict with ``row_ticket``, ``row_kind``, ``row_due``, ``row_state``,
     ``row_near`` and ``row_margin``. The queryset can be counted, sliced and iterated in the
     database; ``breach_details`` adds the ticket's customer, subject and calendar.
     """
-    base = _tickets_in_filter(viewer, filters)
-    parts = []
-    for kind in filters.kinds:
-        condition = Q()
-        for state in filters.states:
-            condition |= _state_q(kind, state)
-        parts.append(
-            base.filter(condition).values(
-                row_ticket=F("ticket_id"),
-                row_kind=Value(kind, output_field=CharField()),
-                row_due=F(f"{kind}_due"),
-                row_state=F(f"{kind}_state"),
-                row_near=F(f"{kind}_near_breach"),
-                row_margin=F(f"{kind}_margin_seconds"),
-            )
-        )
-    rows = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
-    return rows.order_by("-row_due", "-row_ticket", "row_kind")
+    condition = Q()
+    for state in filters.states:
+        condition |= _state_q(state)
+    rows = _events_in_filter(viewer, filters).filter(condition, kind__in=filters.kinds)
+    return rows.values(
+        row_ticket=F("ticket_id"),
+        row_kind=F("kind"),
+        row_due=F("due"),
+        row_state=F("state"),
+        row_near=F("near_breach"),
+        row_margin=F("margin_seconds"),
+    ).order_by("-due", "-ticket_id", "kind")
 
 
 @dataclass(frozen=True)
