@@ -137,7 +137,7 @@ def test_breaches_show_due_and_actual_time_in_the_customers_calendar_zone(
     assert "03/03/2026 9:30 a.m." in reliability
     assert "03/03/2026 10 a.m." in reliability
     assert "America/New_York" in reliability
-    assert "30 min late" in reliability
+    assert "late by 30 min" in reliability  # the SLA page's wording
     # The resolution clock was met: no row for it.
     assert "resolution</td>" not in reliability
     assert f"/sla/?customer={new_york_customer.customer.pk}" in reliability

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
@@ -40,10 +40,16 @@ from solidground.insights.models import (
     CustomerSegment,
     CustomerTrend,
     PeriodKind,
-    TicketSla,
 )
 from solidground.insights.selectors.common import Rate, last_analysis, month_minus
 from solidground.insights.selectors.findings import FindingView, customer_findings
+from solidground.insights.selectors.sla import (
+    SlaFilters,
+    SlaRow,
+    breach_details,
+    breach_rows,
+    sla_counts,
+)
 from solidground.service.models import Highlight, Ticket, TimeEntry
 from solidground.surveys.models import SurveyAnswer
 
@@ -58,8 +64,6 @@ COMMENTS_MAX = 1000
 # Fewer CSAT answers than this in the median month make monthly shares mostly noise: the
 # chart then shows quarters (the page says so).
 MONTHLY_CSAT_MIN_MEDIAN = 10
-
-_BREACHED = (TicketSla.State.BREACHED, TicketSla.State.RUNNING_BREACHED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,47 +203,6 @@ class CustomerHeader:
 
 
 @dataclass(frozen=True)
-class SlaEvent:
-    """One clock of one ticket that breached or came close, times in the calendar's zone."""
-
-    ticket_id: int
-    reference: str
-    subject: str
-    priority_label: str
-    clock: str  # "first_response" or "resolution"
-    clock_label: str
-    state: str
-    state_label: str
-    near_breach: bool
-    due: datetime | None
-    actual: datetime | None  # None while the clock still runs
-    margin_seconds: int | None  # business seconds; negative = late
-    timezone: str
-
-    @property
-    def late(self) -> bool:
-        return self.state in _BREACHED
-
-    @property
-    def due_text(self) -> str:
-        return _local_text(self.due)
-
-    @property
-    def actual_text(self) -> str:
-        return _local_text(self.actual)
-
-    @property
-    def margin_text(self) -> str:
-        """By how much, in business time: 1 h 5 min late, or 20 min to spare."""
-        if self.margin_seconds is None:
-            return gettext("no data")
-        amount = business_duration(abs(self.margin_seconds))
-        if self.margin_seconds < 0:
-            return gettext("%(duration)s late") % {"duration": amount}
-        return gettext("%(duration)s to spare") % {"duration": amount}
-
-
-@dataclass(frozen=True)
 class Reliability:
     months: list[PeriodFigures]
     target: float | None  # the SLA compliance the segment rules expect (None: not known)
@@ -248,7 +211,7 @@ class Reliability:
     reopened: int
     resolved: int
     escalations: int
-    events: list[SlaEvent]  # breaches and near-breaches, newest first, at most EVENTS_SHOWN
+    events: list[SlaRow]  # breaches and near-breaches, newest due first, at most EVENTS_SHOWN
     events_total: int
     timezones: list[str]  # the zones the shown times are in
 
@@ -473,21 +436,6 @@ def business_duration(seconds: int) -> str:
     }
 
 
-def _local_text(value: datetime | None) -> str:
-    # The value is already in the calendar's zone; Django's localtime would move it to the
-    # provider's zone, so it is formatted as it is.
-    if value is None:
-        return "–"
-    return date_format(value, "SHORT_DATETIME_FORMAT")
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _params(condition: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in condition.items() if k not in ("key", "met")}
 
@@ -565,7 +513,7 @@ def _overview(viewer: Viewer, customer: Customer, comment_limit: int) -> Custome
         header=header,
         first_month=months[0].start if months else None,
         last_month=last,
-        reliability=_reliability(customer, months, year, target),
+        reliability=_reliability(viewer, customer, months, year, target),
         satisfaction=_satisfaction(customer, months, year, quarters, comment_limit),
         ledger=_ledger(
             months,
@@ -725,31 +673,16 @@ def _segment(row: CustomerSegment | None) -> SegmentInfo | None:
 
 
 def _reliability(
+    viewer: Viewer,
     customer: Customer,
     months: list[PeriodFigures],
     year: list[PeriodFigures],
     target: float | None,
 ) -> Reliability:
-    noticed = Q(first_response_state__in=_BREACHED) | Q(resolution_state__in=_BREACHED)
-    noticed |= Q(first_response_near_breach=True) | Q(resolution_near_breach=True)
-    matching = TicketSla.objects.filter(noticed, ticket__customer_id=customer.pk)
-    counts = matching.aggregate(
-        first_response=Count(
-            "pk",
-            filter=Q(first_response_state__in=_BREACHED) | Q(first_response_near_breach=True),
-        ),
-        resolution=Count(
-            "pk", filter=Q(resolution_state__in=_BREACHED) | Q(resolution_near_breach=True)
-        ),
-    )
-    rows = matching.select_related(
-        "ticket__sla_policy__calendar", "ticket__contract__sla_policy__calendar"
-    ).order_by("-ticket__created_at", "-ticket_id")[:EVENTS_SHOWN]
-    fallback = _zone(customer.timezone) or ZoneInfo(settings.TIME_ZONE)
-    events: list[SlaEvent] = []
-    for row in rows:
-        events.extend(_events(row, fallback))
-    events = events[:EVENTS_SHOWN]
+    # The same rows, times and wording as the SLA page (selectors.sla), for this customer.
+    filters = SlaFilters(customer_id=customer.pk)
+    counts = sla_counts(viewer=viewer, filters=filters)
+    events = breach_details(breach_rows(viewer=viewer, filters=filters)[:EVENTS_SHOWN])
     return Reliability(
         months=months,
         target=target,
@@ -763,65 +696,9 @@ def _reliability(
         resolved=sum(p.resolved for p in year),
         escalations=sum(p.escalations for p in year),
         events=events,
-        events_total=int(counts["first_response"] or 0) + int(counts["resolution"] or 0),
-        timezones=sorted({e.timezone for e in events}),
+        events_total=counts.listed(filters),
+        timezones=sorted({e.zone for e in events}),
     )
-
-
-def _events(row: TicketSla, fallback: ZoneInfo) -> list[SlaEvent]:
-    ticket = row.ticket
-    policy = ticket.sla_policy or (ticket.contract.sla_policy if ticket.contract else None)
-    zone = (_zone(policy.calendar.timezone) if policy else None) or fallback
-    priority = (
-        str(Priority(ticket.priority).label)
-        if ticket.priority in Priority.values
-        else f"P{ticket.priority}"
-    )
-    clocks = [
-        (
-            "first_response",
-            gettext("first response"),
-            row.first_response_state,
-            row.first_response_near_breach,
-            row.first_response_due,
-            ticket.first_response_at,
-            row.first_response_margin_seconds,
-        ),
-        (
-            "resolution",
-            gettext("resolution"),
-            row.resolution_state,
-            row.resolution_near_breach,
-            row.resolution_due,
-            ticket.resolved_at,
-            row.resolution_margin_seconds,
-        ),
-    ]
-    result = []
-    for clock, clock_label, state, near, due, actual, margin in clocks:
-        if state not in _BREACHED and not near:
-            continue
-        running = state in (TicketSla.State.RUNNING, TicketSla.State.RUNNING_BREACHED)
-        result.append(
-            SlaEvent(
-                ticket_id=ticket.pk,
-                reference=ticket.reference or f"#{ticket.pk}",
-                subject=ticket.subject,
-                priority_label=priority,
-                clock=clock,
-                clock_label=clock_label,
-                state=state,
-                state_label=str(TicketSla.State(state).label)
-                if state in TicketSla.State.values
-                else state,
-                near_breach=near,
-                due=due.astimezone(zone) if due else None,
-                actual=actual.astimezone(zone) if actual and not running else None,
-                margin_seconds=margin,
-                timezone=str(zone.key),
-            )
-        )
-    return result
 
 
 # --------------------------------------------------------------------------------------------
