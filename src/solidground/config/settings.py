@@ -235,3 +235,4 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Uploads up to this size (MB) are imported within the request when the user clicks "Run";
 # larger ones wait for the worker. 0: every import goes to the worker.
 IMPORT_INLINE_MAX_MB = env_int("SOLIDGROUND_IMPORT_INLINE_MAX_MB", 2)
+CSRF_FAILURE_VIEW = "solidground.web.views.errors.csrf_failure"  # "form expired", in the layout

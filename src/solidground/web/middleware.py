@@ -1,5 +1,5 @@
 """Response headers every page carries: a Content-Security-Policy without inline scripts, a
-strict Permissions-Policy, and no caching of pages that show customer data.
+strict Permissions-Policy, and no caching of pages (static files aside).
 
 Django's SecurityMiddleware and XFrameOptionsMiddleware already send nosniff, Referrer-Policy,
 Cross-Origin-Opener-Policy and X-Frame-Options (config/settings.py).
@@ -44,12 +44,9 @@ class SecurityHeadersMiddleware:
         admin = request.path.startswith("/admin/")
         response.headers.setdefault("Content-Security-Policy", ADMIN_CSP if admin else CSP)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not request.path.startswith(self.static_prefix)
-        ):
-            # Customer figures must not stay in a shared browser's or proxy's cache.
+        if not request.path.startswith(self.static_prefix):
+            # Customer figures must not stay in a shared browser's or proxy's cache. Every page,
+            # not only a logged-in user's: asking who is logged in would read the session from
+            # the database, and the 500 page must not need the database (it may be what broke).
             response.headers["Cache-Control"] = "no-store, private"
         return response

@@ -18,6 +18,11 @@ urlpatterns = [
     path("imports/jobs/<int:job_id>/", imports.job, name="import_job"),
     path("imports/runs/<int:run_id>/rejects.csv", imports.rejects, name="import_rejects"),
     path("settings/", team.settings_page, name="settings"),
+    path("settings/password/", team.change_password, name="settings_password"),
+    path("settings/users/", team.create_user, name="user_create"),
+    path("settings/users/<int:user_id>/role/", team.set_role, name="user_role"),
+    path("settings/users/<int:user_id>/active/", team.set_active, name="user_active"),
+    path("settings/users/<int:user_id>/customers/", team.user_customers, name="user_customers"),
     path(
         "favicon.ico",
         RedirectView.as_view(url=static("solidground/favicon.svg"), permanent=True),

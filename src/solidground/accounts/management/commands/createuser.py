@@ -8,7 +8,12 @@ import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    no_translations,
+)
 
 from solidground.accounts.actions import do_create_user
 from solidground.accounts.models import Role
@@ -36,6 +41,9 @@ class Command(BaseCommand):
             "--password-stdin", action="store_true", help="read the password from standard input"
         )
 
+    # The command line speaks English throughout; without this the validators' sentences
+    # would come in the default interface language, mid-sentence.
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         role = Role(options["role"])
         if options["customer"] and role != Role.ACCOUNT_MANAGER:
