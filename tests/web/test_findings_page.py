@@ -137,7 +137,8 @@ def test_findings_page_speaks_german(manager: Client, stored: Stored) -> None:
     text = page(manager, language="de")
 
     assert "<h1>Befunde</h1>" in text
-    assert "62 % (50 %–72 %, 50 Tickets)" in html.unescape(text)  # German percent format
+    # German percent format, with a no-break space before the sign.
+    assert "62\u00a0% (50\u00a0%–72\u00a0%, 50 Tickets)" in html.unescape(text)
 
 
 @pytest.mark.parametrize(
@@ -294,7 +295,10 @@ def test_a_decided_finding_can_be_reopened(manager: Client, stored: Stored) -> N
 
 def test_an_unknown_decision_changes_nothing(manager: Client, stored: Stored) -> None:
     response = manager.post(
-        f"/findings/{stored.urgent.pk}/decide/", {"decision": "delete"}, follow=True
+        f"/findings/{stored.urgent.pk}/decide/",
+        {"decision": "delete"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 200

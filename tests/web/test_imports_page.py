@@ -31,6 +31,9 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 def user_client(client: Client, role: Role, name: str) -> Client:
     user = do_create_user(username=name, password="a-long-test-password", role=role)
     client.force_login(user)
+    # Every request in English, POSTs too: a message made while answering a POST is read in
+    # the language of that request.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
 

@@ -24,7 +24,8 @@ def number(value: Decimal | float | int, digits: int = 0, grouping: bool = True)
 
 def _percent_sign() -> str:
     # DIN 5008 puts a (narrow) space before the percent sign; English does not.
-    return " %" if (translation.get_language() or "").startswith("de") else "%"
+    # A no-break space, so that "37 %" never breaks across lines.
+    return "\u00a0%" if (translation.get_language() or "").startswith("de") else "%"
 
 
 def percent(value: float | None, digits: int = 0) -> str:

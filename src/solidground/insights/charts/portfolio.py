@@ -144,7 +144,11 @@ def satisfaction_scatter(
     )
     return Chart(
         key="satisfaction",
-        title=_("Satisfaction against %(axis)s") % {"axis": x_title.lower()},
+        title=(
+            _("Satisfaction against agreement margin")
+            if by_margin
+            else _("Satisfaction against cost to serve")
+        ),
         spec=spec,
         columns=[_("Customer"), _("Segment"), _("CSAT"), x_title, _("Revenue")],
         rows=table,
