@@ -16,6 +16,7 @@ from solidground.contracts.models import (
     SlaTarget,
 )
 from solidground.customers.models import Contact, Customer
+from solidground.insights.models import Finding, evidence_fingerprint
 from solidground.service.models import Ticket, TicketStatusChange, TimeEntry
 from solidground.surveys.models import SurveyAnswer
 
@@ -146,3 +147,10 @@ class SurveyAnswerFactory(factory.django.DjangoModelFactory):
     sent_at = dt.datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
     answered_at = dt.datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
     score = 5
+
+
+def stored_finding(**fields: object) -> Finding:
+    """A Finding row as the analysis stores it: with the fingerprint of its evidence."""
+    kind = str(fields["kind"])
+    params = fields.get("params", {})
+    return Finding.objects.create(fingerprint=evidence_fingerprint(kind, params), **fields)

@@ -39,6 +39,7 @@ from tests.factories import (
     SurveyAnswerFactory,
     TicketFactory,
     TimeEntryFactory,
+    stored_finding,
 )
 
 pytestmark = pytest.mark.django_db
@@ -301,14 +302,14 @@ def test_open_findings_show_what_to_do_and_decided_ones_who_and_when(
     analyze(now=NOW)
     customer = new_york_customer.customer
     Finding.objects.filter(customer=customer).delete()
-    Finding.objects.create(
+    stored_finding(
         customer=customer,
         kind="goodwill_creeping",
         severity=2,
         period_start=date(2026, 1, 1),
         params={"values": [0.1, 0.2, 0.3]},
     )
-    decided = Finding.objects.create(
+    decided = stored_finding(
         customer=customer,
         kind="contact_high",
         severity=2,

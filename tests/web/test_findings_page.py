@@ -18,7 +18,7 @@ from solidground.customers.models import Customer
 from solidground.insights.actions import analyze
 from solidground.insights.models import Finding, FindingDecision
 from solidground.service.models import TimeEntry
-from tests.factories import CustomerFactory, TicketFactory, TimeEntryFactory
+from tests.factories import CustomerFactory, TicketFactory, TimeEntryFactory, stored_finding
 from tests.portfolio_fixtures import SmallPortfolio, at
 
 pytestmark = pytest.mark.django_db
@@ -93,21 +93,21 @@ def stored() -> Stored:
     alpha = CustomerFactory(name="Alpha Logistik GmbH")
     beta = CustomerFactory(name=SCRIPT_NAME)
     quarter = dt.date(2026, 1, 1)
-    urgent = Finding.objects.create(
+    urgent = stored_finding(
         customer=alpha,
         kind="sla_resolution_low",
         severity=Finding.Severity.URGENT,
         period_start=quarter,
         params={"value": 0.62, "low": 0.5, "high": 0.72, "n": 50, "threshold": 0.8},
     )
-    warning = Finding.objects.create(
+    warning = stored_finding(
         customer=beta,
         kind="goodwill_high",
         severity=Finding.Severity.WARNING,
         period_start=quarter,
         params={"value": 0.2, "hours": 30.0, "threshold": 0.08},
     )
-    info = Finding.objects.create(
+    info = stored_finding(
         customer=alpha,
         kind="no_answers",
         severity=Finding.Severity.INFO,
@@ -195,7 +195,7 @@ def test_bad_filter_values_fall_back_with_a_notice(
 
 def test_many_findings_are_paged(manager: Client, stored: Stored) -> None:
     for n in range(60):
-        Finding.objects.create(
+        stored_finding(
             customer=stored.alpha,
             kind="tickets_rising",
             severity=Finding.Severity.WARNING,

@@ -63,6 +63,7 @@ from solidground.insights.models import (
     TicketScope,
     TicketSla,
     WhalePoint,
+    evidence_fingerprint,
 )
 from solidground.insights.scope import map_scope
 from solidground.insights.store import ResultTable, replace_rows, written_rows
@@ -549,6 +550,11 @@ def analyze(
                 "severity": [f["severity"] for f in findings],
                 "period_start": [f["period_start"] for f in findings],
                 "params": [_json(f["params"]) for f in findings],
+                # Of the params as stored (JSON), as a decision computes it from the row.
+                "fingerprint": [
+                    evidence_fingerprint(f["kind"], json.loads(_json(f["params"])))
+                    for f in findings
+                ],
             },
             schema={
                 "customer_id": pl.Int64,
@@ -556,6 +562,7 @@ def analyze(
                 "severity": pl.Int64,
                 "period_start": pl.Date,
                 "params": pl.String,
+                "fingerprint": pl.String,
             },
         )
         scope_rows = scope.mapping.select(

@@ -35,7 +35,7 @@ def do_decide_finding(
     decision, _created = FindingDecision.objects.update_or_create(
         customer_id=finding.customer_id,
         kind=finding.kind,
-        fingerprint=evidence_fingerprint(finding.kind, finding.params),
+        fingerprint=finding.fingerprint or evidence_fingerprint(finding.kind, finding.params),
         defaults={
             "period_start": finding.period_start,
             "params": finding.params,
@@ -53,6 +53,6 @@ def do_reopen_finding(*, finding: Finding) -> int:
     deleted, _by_model = FindingDecision.objects.filter(
         customer_id=finding.customer_id,
         kind=finding.kind,
-        fingerprint=evidence_fingerprint(finding.kind, finding.params),
+        fingerprint=finding.fingerprint or evidence_fingerprint(finding.kind, finding.params),
     ).delete()
     return deleted

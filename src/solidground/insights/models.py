@@ -392,6 +392,9 @@ class Finding(models.Model):
     severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
     period_start = models.DateField(_("period"))
     params = models.JSONField(_("evidence"), default=dict, blank=True)
+    # evidence_fingerprint(kind, params), written by the analysis: a user's decision on the
+    # finding (FindingDecision) is matched by it in the database.
+    fingerprint = models.CharField(_("evidence fingerprint"), max_length=64, default="")
 
     class Meta:
         verbose_name = _("finding")

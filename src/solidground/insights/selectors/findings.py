@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -21,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from solidground.accounts.selectors import Viewer
 from solidground.insights import formatting, messages
-from solidground.insights.models import Finding, FindingDecision, evidence_fingerprint
+from solidground.insights.models import Finding, FindingDecision
 
 OPEN = "open"
 ALL = "all"
@@ -136,10 +138,13 @@ def _period_label(finding: Finding) -> str:
 def _decisions(
     findings: list[Finding],
 ) -> dict[tuple[int, str, str], FindingDecision]:
-    customers = {f.customer_id for f in findings}
-    if not customers:
+    """The decisions on exactly these findings (one query)."""
+    if not findings:
         return {}
-    rows = FindingDecision.objects.filter(customer_id__in=customers).select_related("decided_by")
+    rows = FindingDecision.objects.filter(
+        customer_id__in={f.customer_id for f in findings},
+        fingerprint__in={f.fingerprint for f in findings},
+    ).select_related("decided_by")
     return {(d.customer_id, d.kind, d.fingerprint): d for d in rows}
 
 
@@ -171,10 +176,7 @@ def finding_views(
     rows = list(findings)
     decided = _decisions(rows)
     with translation.override(language or translation.get_language()):
-        return [
-            _view(f, decided.get((f.customer_id, f.kind, evidence_fingerprint(f.kind, f.params))))
-            for f in rows
-        ]
+        return [_view(f, decided.get((f.customer_id, f.kind, f.fingerprint))) for f in rows]
 
 
 def visible_findings(
@@ -240,34 +242,37 @@ def recommendation_choices() -> list[tuple[str, str]]:
     return [(value, str(RECOMMENDATION_NAMES[value])) for value in used]
 
 
-def _status_of(finding: Finding, decided: dict[tuple[int, str, str], FindingDecision]) -> str:
-    key = (finding.customer_id, finding.kind, evidence_fingerprint(finding.kind, finding.params))
-    decision = decided.get(key)
-    return decision.status if decision is not None else OPEN
-
-
-def _with_statuses(viewer: Viewer, filters: FindingFilters) -> tuple[list[Finding], list[str]]:
-    """Visible findings under every filter but status, each with its status."""
+def _filtered(viewer: Viewer, filters: FindingFilters) -> QuerySet[Any]:
+    """Visible findings under every filter but status, each annotated with its status
+    (the decision whose customer, kind and evidence fingerprint match, else open)."""
     rows = visible_findings(viewer=viewer, customer_id=filters.customer_id)
     if filters.severity is not None:
         rows = rows.filter(severity=filters.severity)
     if filters.recommendation is not None:
         kinds = [k for k, r in RECOMMENDATION_OF_KIND.items() if r == filters.recommendation]
         rows = rows.filter(kind__in=kinds)
-    loaded = list(rows)
-    decided = _decisions(loaded)
-    return loaded, [_status_of(f, decided) for f in loaded]
-
-
-def _counts(statuses: list[str]) -> dict[str, int]:
-    counts = {status: statuses.count(status) for status in STATUSES}
-    counts[ALL] = len(statuses)
-    return counts
+    decision = FindingDecision.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        kind=OuterRef("kind"),
+        fingerprint=OuterRef("fingerprint"),
+    ).values("status")[:1]
+    return rows.annotate(decision_status=Coalesce(Subquery(decision), Value(OPEN)))
 
 
 def finding_counts(*, viewer: Viewer, filters: FindingFilters) -> dict[str, int]:
-    """Findings per status (and "all") under every filter but status."""
-    return _counts(_with_statuses(viewer, filters)[1])
+    """Findings per status (and "all") under every filter but status: one query."""
+    grouped = (
+        _filtered(viewer, filters)
+        .order_by()
+        .values("decision_status")
+        .annotate(n=Count("pk"))
+        .values_list("decision_status", "n")
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in grouped:
+        counts[status] = counts.get(status, 0) + n
+    counts[ALL] = sum(counts.values())
+    return counts
 
 
 def findings_page(
@@ -279,16 +284,13 @@ def findings_page(
 ) -> FindingsPage:
     """One page of visible findings, grouped by severity, with counts per status.
 
-    Severity, customer and recommendation filter in the database. Whether a finding is open
-    depends on the digest of its evidence (``evidence_fingerprint``), computed here: findings
-    are a few per customer, so this is thousands of rows at most, never the ticket store.
-    Only the page shown is rendered as sentences.
+    Every filter, the status (matched by the evidence fingerprint the analysis stored),
+    counting and paging happen in the database; only the page shown is rendered as sentences.
     """
-    loaded, statuses = _with_statuses(viewer, filters)
-    counts = _counts(statuses)
-    chosen = [
-        f for f, status in zip(loaded, statuses, strict=True) if filters.status in (ALL, status)
-    ]
+    counts = finding_counts(viewer=viewer, filters=filters)
+    chosen = _filtered(viewer, filters)
+    if filters.status != ALL:
+        chosen = chosen.filter(decision_status=filters.status)
     paginator: Paginator[Finding] = Paginator(chosen, PAGE_SIZE)
     number = min(max(page, 1), paginator.num_pages)
     shown = paginator.page(number)
@@ -300,7 +302,7 @@ def findings_page(
     return FindingsPage(
         groups=groups,
         counts=counts,
-        total=len(chosen),
+        total=paginator.count,
         page=shown,
         page_adjusted=number != page,
     )
