@@ -130,6 +130,15 @@ def _login(base: str, username: str) -> object:
     return client
 
 
+def _first_request(client: object, url: str) -> float:
+    """The first request of a freshly started server: nothing cached yet."""
+    started = time.perf_counter()
+    response = client.get(url)  # type: ignore[attr-defined]
+    if response.status_code != 200:
+        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    return (time.perf_counter() - started) * 1000
+
+
 def _measure(client: object, urls: Iterator[str]) -> list[float]:
     timings = []
     for index in range(WARM_UP + REQUESTS):
@@ -209,6 +218,13 @@ def _run(database: str) -> None:
                     + [f"/findings/?customer={i}" for i in ids[:20]]
                 ),
             }
+            if who == "owner":
+                cold = _first_request(client, "/")
+                print(
+                    f"[{database}] owner           portfolio  first request after start "
+                    f"(sums not cached yet): {cold:.0f} ms",
+                    flush=True,
+                )
             for page, urls in pages.items():
                 _report(database, who, page, _measure(client, urls))
     finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from solidground.accounts.actions import (
     LastOwnerError,
@@ -19,6 +21,14 @@ from solidground.accounts.models import Role, UserRole
 from solidground.accounts.selectors import Viewer, users
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The sentences these tests read are the English ones (the default language is German)."""
+    with translation.override("en"):
+        yield
+
 
 PASSWORD = "a-long-test-password"
 

@@ -112,6 +112,8 @@ def test_manager_filters_sla_exports_csv_dismisses_a_finding_and_imports_a_file(
     do_create_user(username="manager", password=PASSWORD, role=Role.MANAGER)
     page, base = browser_page, str(live_server.url)
     errors = _log_in(page, base, "manager")
+    page.click("button[name=language][value=en]")  # this manager reads English
+    page.wait_for_selector("text=Needs attention first")
 
     # SLA: filter by priority (HTMX swaps the results), then export what is shown.
     page.goto(base + "/sla/?period=")

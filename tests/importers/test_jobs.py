@@ -6,12 +6,14 @@ import io
 import os
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import translation
 
 from solidground.accounts.actions import do_create_user
 from solidground.accounts.models import Role
@@ -26,6 +28,13 @@ CUSTOMERS_CSV = (
     "K-3,Bäckerei Huber,DE,12\n"
 )
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The sentences these tests read are the English ones (the default language is German)."""
+    with translation.override("en"):
+        yield
 
 
 def csv_upload(text: str = CUSTOMERS_CSV, name: str = "Kunden.csv") -> SimpleUploadedFile:
