@@ -42,3 +42,14 @@ def _close_outside_connections(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Pages cache sums per analysis run (insights.selectors.common.cached); a test's store is
+    rolled back afterwards and ids are reused, so no test may see another's cached figures."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

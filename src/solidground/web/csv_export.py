@@ -50,11 +50,15 @@ def csv_response(
     """Stream ``rows`` as a CSV download named ``filename``."""
     delimiter = ";" if german() else ","
     writer = csv.writer(_Echo(), delimiter=delimiter)
+    # The rows are made while the response streams, after the view has returned: they are
+    # formatted in the language of the request that asked for them.
+    language = translation.get_language() or "en"
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow([safe_cell(h) for h in header])
-        for row in rows:
-            yield writer.writerow([safe_cell(cell) for cell in row])
+        with translation.override(language):
+            yield "\ufeff" + writer.writerow([safe_cell(h) for h in header])
+            for row in rows:
+                yield writer.writerow([safe_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -28,7 +28,7 @@ from solidground.accounts.selectors import Viewer
 from solidground.contracts.models import Priority
 from solidground.customers.models import Customer
 from solidground.insights.models import CustomerPeriod, PeriodKind, SlaEvent, TicketSla
-from solidground.insights.selectors.common import last_analysis, month_minus
+from solidground.insights.selectors.common import cached, last_analysis, month_minus
 from solidground.service.models import Ticket
 
 PAGE_SIZE = 50
@@ -144,10 +144,15 @@ class PeriodChoices:
 
 def period_choices(*, viewer: Viewer) -> PeriodChoices:
     """Months and quarters the analysis has figures for (newest first), and the default."""
-    span = (
-        viewer.restrict(CustomerPeriod.objects)
-        .filter(period_kind=PeriodKind.MONTH)
-        .aggregate(first=Min("period_start"), last=Max("period_start"))
+    # Changes only when an analysis finishes: kept per analysis and viewer (selectors.common).
+    span = cached(
+        "sla-period-span",
+        viewer,
+        compute=lambda: (
+            viewer.restrict(CustomerPeriod.objects)
+            .filter(period_kind=PeriodKind.MONTH)
+            .aggregate(first=Min("period_start"), last=Max("period_start"))
+        ),
     )
     run = last_analysis()
     as_of = run.as_of if run is not None else None
@@ -236,7 +241,12 @@ def sla_counts(*, viewer: Viewer, filters: SlaFilters) -> SlaCounts:
         for kind in (FIRST_RESPONSE, RESOLUTION)
         for state in (BREACHED, NEAR_BREACH)
     }
-    totals = _events_in_filter(viewer, filters).aggregate(**cells)
+    totals = cached(
+        "sla-counts",
+        viewer,
+        repr(filters),
+        compute=lambda: _events_in_filter(viewer, filters).aggregate(**cells),
+    )
     return SlaCounts(**{name: int(value or 0) for name, value in totals.items()})
 
 
