@@ -28,14 +28,33 @@ DEBUG = env_bool("SOLIDGROUND_DEBUG", False)
 PRODUCTION = env_bool("SOLIDGROUND_PRODUCTION", False)
 
 
+# How to make a key that passes _check_secret_key, said in every refusal.
+_MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
+def _check_secret_key(key: str) -> str:
+    """In production, refuse keys that can be guessed: the key signs sessions and password
+    reset links, so a short or patterned one lets an attacker forge a login. The same limits
+    as Django's own deploy check (security.W009)."""
+    weak = len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure")
+    if weak:
+        raise ImproperlyConfigured(
+            "SOLIDGROUND_SECRET_KEY is too weak for production (it needs at least 50 characters, "
+            "at least 5 different ones, and must not start with 'django-insecure'); make one "
+            f"with: {_MAKE_A_KEY}"
+        )
+    return key
+
+
 def _secret_key() -> str:
     given = env_str("SOLIDGROUND_SECRET_KEY")
     if given:
-        return given
+        return _check_secret_key(given) if PRODUCTION else given
     if PRODUCTION:
         raise ImproperlyConfigured(
             "SOLIDGROUND_PRODUCTION is true but no SOLIDGROUND_SECRET_KEY (or "
-            "SOLIDGROUND_SECRET_KEY_FILE) is set; set one so sessions survive a restart."
+            "SOLIDGROUND_SECRET_KEY_FILE) is set; set one so sessions survive a restart "
+            f"(make one with: {_MAKE_A_KEY})."
         )
     # A single-user or evaluation install should just work: generate a key once and keep it in
     # the data dir, readable by the owner only, so logins survive restarts.
@@ -70,8 +89,26 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if PRODUCTION:
-    SECURE_HSTS_SECONDS = env_int("SOLIDGROUND_HSTS_SECONDS", 0)
+# Production means HTTPS (the cookies are Secure), so browsers are told to stay on HTTPS for a
+# year; 0 turns it off (e.g. while TLS is still being set up). Subdomains are left alone by
+# default: the provider's other hosts under the same domain may not all speak HTTPS.
+SECURE_HSTS_SECONDS = env_int("SOLIDGROUND_HSTS_SECONDS", 31_536_000) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SOLIDGROUND_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
+# Behind a TLS-terminating proxy Django learns of HTTPS from X-Forwarded-Proto; without one,
+# `solidground serve` (plain HTTP) warns in production mode, since Secure cookies never come
+# back over HTTP and the login fails.
+BEHIND_PROXY = env_bool("SOLIDGROUND_BEHIND_PROXY", False)
+# Sessions end after this many minutes without a request: a shared or forgotten browser does not
+# stay logged in to customer figures for days. Every request renews the cookie (a sliding window).
+SESSION_IDLE_MINUTES = env_int("SOLIDGROUND_SESSION_IDLE_MINUTES", 120)
+if SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured(
+        f"SOLIDGROUND_SESSION_IDLE_MINUTES is {SESSION_IDLE_MINUTES}; it must be at least 1 "
+        "(minutes without a request before the login is asked again)."
+    )
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 # Largest upload the import page accepts, in megabytes.
 IMPORT_MAX_UPLOAD_MB = env_int("SOLIDGROUND_IMPORT_MAX_UPLOAD_MB", 50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields; files go to FILE_UPLOAD_* below
@@ -133,7 +170,9 @@ WSGI_APPLICATION = "solidground.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The web app's templates first, so that its admin/base_site.html (the admin's
+        # stylesheet) wins over the admin's own, which comes earlier in INSTALLED_APPS.
+        "DIRS": [PACKAGE_DIR / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -236,3 +275,4 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # larger ones wait for the worker. 0: every import goes to the worker.
 IMPORT_INLINE_MAX_MB = env_int("SOLIDGROUND_IMPORT_INLINE_MAX_MB", 2)
 CSRF_FAILURE_VIEW = "solidground.web.views.errors.csrf_failure"  # "form expired", in the layout
+

@@ -373,7 +373,11 @@ class CustomerSegment(models.Model):
         indexes = [models.Index(fields=["segment"])]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.segment}"
+        # Read in the admin (titles, breadcrumbs): the customer and the segment's name in the
+        # reader's language, not the stored code.
+        from solidground.insights.messages import SEGMENT_NAMES
+
+        return f"{self.customer.name}: {SEGMENT_NAMES.get(self.segment, self.segment)}"
 
 
 class Finding(models.Model):
@@ -403,7 +407,10 @@ class Finding(models.Model):
         indexes = [models.Index(fields=["customer"]), models.Index(fields=["kind"])]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.kind}"
+        # Read in the admin (titles, breadcrumbs): the sentence the dashboard shows, not the key.
+        from solidground.insights.messages import render
+
+        return f"{self.customer.name}: {render(self.kind, self.params, self.period_start)}"
 
 
 def evidence_fingerprint(kind: str, params: object) -> str:

@@ -25,7 +25,12 @@ urlpatterns = [
     path("settings/users/<int:user_id>/customers/", team.user_customers, name="user_customers"),
     path(
         "favicon.ico",
-        RedirectView.as_view(url=static("solidground/favicon.svg"), permanent=True),
+        # Like every other route: read-only methods, anything else is 405.
+        RedirectView.as_view(
+            url=static("solidground/favicon.svg"),
+            permanent=True,
+            http_method_names=["get", "head"],
+        ),
         name="favicon",
     ),
 ]

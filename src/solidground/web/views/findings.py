@@ -7,7 +7,7 @@ a message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
 
 from solidground.accounts.selectors import Viewer
 from solidground.insights.decisions import NOTE_MAX_LENGTH, do_decide_finding, do_reopen_finding
@@ -36,27 +35,13 @@ from solidground.insights.selectors.findings import (
 )
 from solidground.insights.selectors.sla import visible_customers
 from solidground.web.access import dashboard_view, viewer_of
+from solidground.web.params import ParsedFilters as GenericParsedFilters
+from solidground.web.params import int_or_none, page_number
 
 REOPEN = "reopen"
 
 
-@dataclass
-class ParsedFilters:
-    filters: FindingFilters
-    notices: list[str] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)  # as the form shows them
-
-    def query(self, **extra: str | int) -> str:
-        items = {k: v for k, v in self.values.items() if v}
-        items.update({k: str(v) for k, v in extra.items()})
-        return urlencode(items)
-
-
-def _int_or_none(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
+ParsedFilters = GenericParsedFilters[FindingFilters]
 
 
 def parse_filters(params: QueryDict, *, customers: list[tuple[int, str]]) -> ParsedFilters:
@@ -73,7 +58,7 @@ def parse_filters(params: QueryDict, *, customers: list[tuple[int, str]]) -> Par
     severity: int | None = None
     text = params.get("severity", "").strip()
     if text:
-        severity = _int_or_none(text)
+        severity = int_or_none(text)
         if severity not in Finding.Severity.values:
             notices.append(gettext("Unknown severity; showing every severity."))
             severity = None
@@ -83,7 +68,7 @@ def parse_filters(params: QueryDict, *, customers: list[tuple[int, str]]) -> Par
     customer_id: int | None = None
     text = params.get("customer", "").strip()
     if text:
-        customer_id = _int_or_none(text)
+        customer_id = int_or_none(text)
         if customer_id is None or customer_id not in {pk for pk, _name in customers}:
             # The same message for unknown and invisible customers: no hint that one exists.
             notices.append(gettext("That customer is not available; showing all customers."))
@@ -108,18 +93,6 @@ def parse_filters(params: QueryDict, *, customers: list[tuple[int, str]]) -> Par
         notices,
         values,
     )
-
-
-def _page_number(text: str, notices: list[str]) -> int:
-    if not text:
-        return 1
-    number = _int_or_none(text.strip())
-    if number is None or number < 1:
-        notices.append(
-            gettext("“%(page)s” is not a page number; showing page 1.") % {"page": text[:20]}
-        )
-        return 1
-    return number
 
 
 @dataclass(frozen=True)
@@ -159,7 +132,7 @@ def findings(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     customers = visible_customers(viewer=viewer)
     parsed = parse_filters(request.GET, customers=customers)
-    number = _page_number(request.GET.get("page", ""), parsed.notices)
+    number = page_number(request.GET.get("page", ""), parsed.notices)
     result = findings_page(
         viewer=viewer,
         filters=parsed.filters,
@@ -200,13 +173,12 @@ def _return_query(text: str, viewer: Viewer) -> tuple[ParsedFilters, str]:
     the redirect, so the hidden field cannot send the browser anywhere else."""
     params = QueryDict(text[:1000])
     parsed = parse_filters(params, customers=visible_customers(viewer=viewer))
-    page = _int_or_none(params.get("page", ""))
+    page = int_or_none(params.get("page", ""))
     query = parsed.query(page=page) if page is not None and page > 1 else parsed.query()
     return parsed, query
 
 
-@dashboard_view
-@require_POST
+@dashboard_view(methods=("POST",))
 def decide(request: HttpRequest, finding_id: int) -> HttpResponse:
     viewer = viewer_of(request)
     finding = visible_finding(viewer=viewer, finding_id=finding_id)

@@ -22,7 +22,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods
 
 from solidground.accounts.selectors import Viewer
 from solidground.importers import jobs
@@ -125,8 +124,7 @@ def _imports_page(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # checked in _save_mapping, after the size-limiting upload handler is in place
-@require(can_import)
-@require_http_methods(["GET", "POST"])
+@require(can_import, methods=("GET", "HEAD", "POST"))
 def imports(request: HttpRequest) -> HttpResponseBase:
     """The page; a POST saves a column mapping (pasted or uploaded)."""
     if request.method == "POST":
@@ -190,11 +188,8 @@ def _save_mapping(request: HttpRequest, limit: LimitedUpload) -> HttpResponseBas
 
 
 @csrf_exempt  # checked below, after the size-limiting upload handler is in place
-@require(can_import)
-@require_http_methods(["GET", "POST"])
+@require(can_import, methods=("POST",))
 def upload(request: HttpRequest) -> HttpResponseBase:
-    if request.method != "POST":
-        return redirect("web:imports")
     limit = LimitedUpload(settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024, request)
     # Must happen before anything reads request.POST (the CSRF check does): Django's pattern
     # for custom upload handlers.
@@ -294,8 +289,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
     }
 
 
-@require(can_import)
-@require_http_methods(["GET", "POST"])
+@require(can_import, methods=("GET", "HEAD", "POST"))
 def job(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """The preview and the run of one upload; ``?part=status`` is the polled fragment."""
     viewer = viewer_of(request)

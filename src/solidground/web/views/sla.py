@@ -6,16 +6,12 @@ the page says so (never a 500, never a silent change).
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext
 
@@ -37,29 +33,14 @@ from solidground.insights.selectors.sla import (
     visible_customers,
 )
 from solidground.web.access import dashboard_view, viewer_of
+from solidground.web.csv_export import csv_response
+from solidground.web.params import ParsedFilters as GenericParsedFilters
+from solidground.web.params import int_or_none, page_number
 
 FILTER_NAMES = ("customer", "priority", "period", "kind", "state")
 
 
-@dataclass
-class ParsedFilters:
-    filters: SlaFilters
-    notices: list[str] = field(default_factory=list)
-    # The filter values as the form shows them (after falling back), for links and the CSV.
-    values: dict[str, str] = field(default_factory=dict)
-
-    def query(self, **extra: str | int) -> str:
-        """The filters (and ``extra``) as a query string, without empty values."""
-        items = {k: v for k, v in self.values.items() if v}
-        items.update({k: str(v) for k, v in extra.items()})
-        return urlencode(items)
-
-
-def _int_or_none(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
+ParsedFilters = GenericParsedFilters[SlaFilters]
 
 
 def parse_filters(
@@ -71,7 +52,7 @@ def parse_filters(
     customer_id: int | None = None
     text = params.get("customer", "").strip()
     if text:
-        customer_id = _int_or_none(text)
+        customer_id = int_or_none(text)
         if customer_id is None or customer_id not in {pk for pk, _name in customers}:
             # The same message for unknown and invisible customers: no hint that one exists.
             notices.append(gettext("That customer is not available; showing all customers."))
@@ -82,7 +63,7 @@ def parse_filters(
     priority: int | None = None
     text = params.get("priority", "").strip()
     if text:
-        priority = _int_or_none(text)
+        priority = int_or_none(text)
         if priority not in Priority.values:
             notices.append(gettext("Unknown priority; showing every priority."))
             priority = None
@@ -129,18 +110,6 @@ def parse_filters(
     )
 
 
-def _page_number(text: str, notices: list[str]) -> int:
-    if not text:
-        return 1
-    number = _int_or_none(text.strip())
-    if number is None or number < 1:
-        notices.append(
-            gettext("“%(page)s” is not a page number; showing page 1.") % {"page": text[:20]}
-        )
-        return 1
-    return number
-
-
 def _filters_of(
     request: HttpRequest, viewer: Viewer
 ) -> tuple[ParsedFilters, PeriodChoices, list[tuple[int, str]]]:
@@ -185,7 +154,7 @@ def _cells(parsed: ParsedFilters, counts: SlaCounts) -> list[Cell]:
 def sla(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     parsed, periods, customers = _filters_of(request, viewer)
-    number = _page_number(request.GET.get("page", ""), parsed.notices)
+    number = page_number(request.GET.get("page", ""), parsed.notices)
     result = sla_page(viewer=viewer, filters=parsed.filters, page=number)
     if result.page_adjusted and number > 1:
         parsed.notices.append(
@@ -247,32 +216,15 @@ def _page_links(parsed: ParsedFilters, current: int, last: int) -> list[PageLink
 # CSV
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields lines."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A cell that starts with one of these is a formula in Excel and LibreOffice (OWASP "CSV
-# injection"); tab and carriage return too, because spreadsheets strip them and read on.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    """Text from the data, made safe to open in a spreadsheet."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _iso(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value is not None else ""
 
 
 def _csv_row(row: SlaRow) -> list[str | int]:
     return [
-        _text(row.customer_name),
-        _text(row.reference),
-        _text(row.subject),
+        row.customer_name,
+        row.reference,
+        row.subject,
         row.priority_label,
         row.kind_label,
         row.state_label,
@@ -283,44 +235,26 @@ def _csv_row(row: SlaRow) -> list[str | int]:
     ]
 
 
-def _csv_lines(viewer: Viewer, filters: SlaFilters, language: str) -> Iterator[str]:
-    # The response is streamed after the view returned: the language is set again here.
-    with translation.override(language):
-        # German spreadsheets expect semicolons (the comma is the decimal separator there).
-        delimiter = ";" if language.startswith("de") else ","
-        writer = csv.writer(_Echo(), delimiter=delimiter)
-        header = [
-            gettext("Customer"),
-            gettext("Ticket"),
-            gettext("Subject"),
-            gettext("Priority"),
-            gettext("Target"),
-            gettext("State"),
-            gettext("Due"),
-            gettext("Actual"),
-            gettext("Margin (business minutes)"),
-            gettext("Time zone"),
-        ]
-        # The byte order mark tells Excel the file is UTF-8 (umlauts in customer names).
-        yield "\ufeff" + writer.writerow(header)
-        for row in export_rows(viewer=viewer, filters=filters):
-            yield writer.writerow(_csv_row(row))
-
-
-# login_required rather than dashboard_view: the latter is typed for HttpResponse, and a
-# streamed response is not one. The viewer is looked up the same way (viewer_of).
-@login_required
+@dashboard_view
 def sla_csv(request: HttpRequest) -> StreamingHttpResponse:
     viewer = viewer_of(request)
     parsed, _periods, _customers = _filters_of(request, viewer)
-    language = translation.get_language() or "en"
-    response = StreamingHttpResponse(
-        _csv_lines(viewer, parsed.filters, language), content_type="text/csv; charset=utf-8"
-    )
+    header = [
+        gettext("Customer"),
+        gettext("Ticket"),
+        gettext("Subject"),
+        gettext("Priority"),
+        gettext("Target"),
+        gettext("State"),
+        gettext("Due"),
+        gettext("Actual"),
+        gettext("Margin (business minutes)"),
+        gettext("Time zone"),
+    ]
+    rows = (_csv_row(row) for row in export_rows(viewer=viewer, filters=parsed.filters))
     period = (
         parsed.filters.period.key
         if parsed.filters.period and parsed.filters.period.key
         else "recent"
     )
-    response.headers["Content-Disposition"] = f'attachment; filename="sla-{period}.csv"'
-    return response
+    return csv_response(f"sla-{period}.csv", header, rows)

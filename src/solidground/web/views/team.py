@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
 
 from solidground.accounts import actions
 from solidground.accounts.forms import ActiveForm, NewUserForm, OwnPasswordForm, RoleForm
@@ -86,6 +85,12 @@ def _configuration() -> list[Setting]:
             gettext("Lockout after failed logins"),
             gettext("%(minutes)s minutes") % {"minutes": formatting.count(lockout_minutes)},
             "SOLIDGROUND_LOGIN_LOCKOUT_MINUTES",
+        ),
+        Setting(
+            gettext("Logged out after this long without a request"),
+            gettext("%(minutes)s minutes")
+            % {"minutes": formatting.count(settings.SESSION_IDLE_MINUTES)},
+            "SOLIDGROUND_SESSION_IDLE_MINUTES",
         ),
         Setting(
             gettext("Largest import upload"),
@@ -216,14 +221,12 @@ def _user(request: HttpRequest) -> User:
 
 
 @dashboard_view
-@require_GET
 def settings_page(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     return render(request, "web/settings.html", _settings_context(request, viewer))
 
 
-@dashboard_view
-@require_POST
+@dashboard_view(methods=("POST",))
 def change_password(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     user = _user(request)
@@ -246,8 +249,7 @@ def _managed_user(viewer: Viewer, user_id: int) -> UserRow:
     return rows[0]
 
 
-@require(lambda viewer: viewer.can_manage_users)
-@require_POST
+@require(lambda viewer: viewer.can_manage_users, methods=("POST",))
 def create_user(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     form = NewUserForm(data=request.POST)
@@ -275,8 +277,7 @@ def create_user(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("web:settings"))
 
 
-@require(lambda viewer: viewer.can_manage_users)
-@require_POST
+@require(lambda viewer: viewer.can_manage_users, methods=("POST",))
 def set_role(request: HttpRequest, user_id: int) -> HttpResponse:
     viewer = viewer_of(request)
     target = _managed_user(viewer, user_id)
@@ -299,8 +300,7 @@ def set_role(request: HttpRequest, user_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("web:settings"))
 
 
-@require(lambda viewer: viewer.can_manage_users)
-@require_POST
+@require(lambda viewer: viewer.can_manage_users, methods=("POST",))
 def set_active(request: HttpRequest, user_id: int) -> HttpResponse:
     viewer = viewer_of(request)
     target = _managed_user(viewer, user_id)
@@ -334,7 +334,7 @@ def _ids(values: list[str]) -> set[int]:
     return found
 
 
-@require(lambda viewer: viewer.can_manage_users)
+@require(lambda viewer: viewer.can_manage_users, methods=("GET", "HEAD", "POST"))
 def user_customers(request: HttpRequest, user_id: int) -> HttpResponse:
     """The customers of one account manager: a searchable checkbox list (usable with
     hundreds of customers: the search narrows the list, and saving changes only the
@@ -362,8 +362,6 @@ def user_customers(request: HttpRequest, user_id: int) -> HttpResponse:
                 % {"added": result.added, "removed": result.removed, "name": target.username},
             )
         return HttpResponseRedirect(back)
-    if request.method != "GET":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     customers = assignable_customers(viewer=viewer, user_id=target.id, query=query)
     context = {
         "nav": "settings",

@@ -24,5 +24,17 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         url = f"http://{options['host']}:{options['port']}/"
+        if settings.PRODUCTION and not settings.BEHIND_PROXY:
+            # Waitress speaks plain HTTP. In production mode the session and CSRF cookies are
+            # Secure, so a browser on http:// never sends them back and every login fails with
+            # "form expired": say so before anyone tries.
+            self.stderr.write(
+                "Warning: SOLIDGROUND_PRODUCTION is true but SOLIDGROUND_BEHIND_PROXY is false. "
+                f"This server speaks plain HTTP ({url}), and in production mode browsers send "
+                "the login cookies over HTTPS only, so logging in will fail. Put a "
+                "TLS-terminating reverse proxy (e.g. Caddy or nginx) in front and set "
+                "SOLIDGROUND_BEHIND_PROXY=true, or set SOLIDGROUND_PRODUCTION=false for a trial "
+                "on a trusted network."
+            )
         self.stdout.write(f"Solidground on {url} (data in {settings.DATA_DIR}); Ctrl+C stops it.")
         serve(application, host=options["host"], port=options["port"], threads=options["threads"])
