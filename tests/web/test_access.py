@@ -167,8 +167,9 @@ ROUTES = [
         lambda w: {"decision": "done", "note": ""},
     ),
     Route("imports", "get", lambda w: reverse("web:imports"), only(IMPORTERS, FORBIDDEN)),
+    # POST only (issue 16); without a file the importers are sent back with a message.
     Route(
-        "import upload", "get", lambda w: reverse("web:import_upload"), only(IMPORTERS, FORBIDDEN)
+        "import upload", "post", lambda w: reverse("web:import_upload"), only(IMPORTERS, FORBIDDEN)
     ),
     # Unknown job and run: the importers learn that it does not exist; the others are refused
     # before anything is looked up.
@@ -234,6 +235,21 @@ ROUTES = [
         lambda w: reverse("web:user_customers", args=[w.users["account_manager_none"].pk]),
         only(OWNER, FORBIDDEN),
         lambda w: {"shown": f"{w.b.pk}", "customer": [str(w.b.pk)]},
+    ),
+    # API tokens: every user manages their own (the API then applies their role).
+    Route(
+        "create an API token",
+        "post",
+        lambda w: reverse("web:token_create"),
+        everyone_logged_in(),
+        lambda w: {"name": "test", "scope": "read"},
+    ),
+    Route("new API token", "get", lambda w: reverse("web:token_created"), everyone_logged_in()),
+    Route(
+        "revoke another's API token",
+        "post",
+        lambda w: reverse("web:token_revoke", args=[999999]),
+        everyone_logged_in(NOT_FOUND),
     ),
 ]
 
@@ -301,6 +317,9 @@ def test_the_matrix_covers_every_dashboard_route() -> None:
         "user_role",
         "user_active",
         "user_customers",
+        "token_create",
+        "token_created",
+        "token_revoke",
     }
 
     assert named == covered, "a route was added: give it a row in ROUTES"

@@ -276,3 +276,14 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 IMPORT_INLINE_MAX_MB = env_int("SOLIDGROUND_IMPORT_INLINE_MAX_MB", 2)
 CSRF_FAILURE_VIEW = "solidground.web.views.errors.csrf_failure"  # "form expired", in the layout
 
+# REST API
+# /api/v1/ (docs/api.md). "ninja" as an app serves its docs page's Swagger UI from our own
+# static files (no CDN, no inline script), which the CSP allows.
+INSTALLED_APPS += ["ninja", "solidground.api"]
+# Requests per minute and token (a fixed window in Django's cache: per process with the
+# default local-memory cache); 0 turns the limit off.
+SOLIDGROUND_API_RATE_PER_MINUTE = env_int("SOLIDGROUND_API_RATE_PER_MINUTE", 600)
+SOLIDGROUND_API_BATCH_LIMIT = 1000  # records per write request
+SOLIDGROUND_API_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies: 413 before they are read
+# Django refuses to read bodies over DATA_UPLOAD_MAX_MEMORY_SIZE; API batches may be larger.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, SOLIDGROUND_API_MAX_BODY_BYTES)

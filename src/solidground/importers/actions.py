@@ -26,7 +26,7 @@ from django.utils import timezone
 from solidground.importers.eventlog import import_eventlog, ticket_mapping
 from solidground.importers.files import import_file, make_converter, open_file
 from solidground.importers.mapping import Mapping, list_presets, load_mapping, load_preset
-from solidground.importers.models import ImportRun
+from solidground.importers.models import AuditEntry, ImportRun
 from solidground.importers.records import ImportBatch
 from solidground.importers.writer import RowError, WriteResult, write_batch
 
@@ -67,8 +67,49 @@ def _start_run(
     )
 
 
+@dataclass(frozen=True)
+class AuditContext:
+    """What the audit log records beyond the run: the door (``action``) and the caller.
+
+    Callers without one (files, syncs) get ``import.<run kind>`` and no token or address.
+    """
+
+    action: str = ""
+    token_id: int | None = None
+    token_label: str = ""
+    remote_addr: str = ""
+
+
+def _audit(run: ImportRun, audit: AuditContext | None) -> None:
+    # Every finished or failed run is logged here, and only here: files, syncs, the API.
+    audit = audit or AuditContext()
+    AuditEntry.objects.create(
+        at=run.finished_at or timezone.now(),
+        user_id=run.user_id,
+        actor=run.started_by,
+        token_id=audit.token_id,
+        token_label=audit.token_label[:200],
+        action=(audit.action or f"import.{run.kind}")[:60],
+        source=run.source,
+        status=run.status,
+        rows=run.rows,
+        created=run.created,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        rejected=run.rejected,
+        run=run,
+        remote_addr=audit.remote_addr or None,
+    )
+
+
 def _finish_run(
-    run: ImportRun, result: WriteResult, *, started: float, rows: int, rejects_path: str = ""
+    run: ImportRun,
+    result: WriteResult,
+    *,
+    started: float,
+    rows: int,
+    rejects_path: str = "",
+    audit: AuditContext | None = None,
 ) -> ImportRun:
     totals = result.totals
     run.finished_at = timezone.now()
@@ -91,16 +132,26 @@ def _finish_run(
         run.created, run.updated, run.unchanged = totals.created, totals.updated, totals.unchanged
     run.rejected = totals.rejected
     run.save()
+    _audit(run, audit)
     return run
 
 
-def _fail_run(run: ImportRun, exc: BaseException, *, started: float) -> None:
+def _fail_run(
+    run: ImportRun,
+    exc: BaseException,
+    *,
+    started: float,
+    rows: int = 0,
+    audit: AuditContext | None = None,
+) -> None:
     run.finished_at = timezone.now()
     run.seconds = round(time.monotonic() - started, 3)
     run.status = ImportRun.Status.FAILED
     run.created = run.updated = run.unchanged = 0
     run.error = f"{type(exc).__name__}: {exc}"[:5000]
+    run.rows = rows or run.rows
     run.save()
+    _audit(run, audit)
 
 
 def _analyze_after(run: ImportRun, customer_ids: Sequence[int]) -> None:
@@ -143,12 +194,16 @@ def do_import_batch(
     dry_run: bool = False,
     create_missing_customers: bool = True,
     analyze: bool = True,
+    audit: AuditContext | None = None,
+    on_result: Callable[[WriteResult], None] | None = None,
 ) -> ImportRun:
     """Write a connector's batch (see records.py), record an ImportRun, re-run the analysis.
 
     The run is saved before the write (status running) and after it; if the write raises, the
     store and the batch's cursors are as they were, the run says failed, and the exception
-    propagates.
+    propagates. ``audit`` names the door for the audit log (the API passes its token and
+    address); ``on_result`` receives the writer's full result (every row error, which the run
+    keeps only the first of).
     """
     run = _start_run(kind=kind, source=batch.source, user=user, preset=preset, strict=strict)
     started = time.monotonic()
@@ -160,9 +215,11 @@ def do_import_batch(
             create_missing_customers=create_missing_customers,
         )
     except BaseException as exc:
-        _fail_run(run, exc, started=started)
+        _fail_run(run, exc, started=started, rows=len(batch), audit=audit)
         raise
-    _finish_run(run, result, started=started, rows=len(batch))
+    _finish_run(run, result, started=started, rows=len(batch), audit=audit)
+    if on_result is not None:
+        on_result(result)
     if analyze and not result.refused:
         _analyze_after(run, sorted(result.customer_ids))
     return run

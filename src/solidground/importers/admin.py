@@ -8,7 +8,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from solidground.importers.models import ImportJob, ImportRun, SavedMapping, SyncCursor
+from solidground.importers.models import (
+    AuditEntry,
+    ImportJob,
+    ImportRun,
+    SavedMapping,
+    SyncCursor,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -62,3 +68,23 @@ class SavedMappingAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Django's own permission check, not ReadOnlyAdmin's "never".
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "action",
+        "actor",
+        "token_label",
+        "source",
+        "status",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "remote_addr",
+    ]
+    list_filter = ["action", "status"]
+    search_fields = ["actor", "token_label", "source"]

@@ -20,6 +20,7 @@ class ImportRun(models.Model):
     class Kind(models.TextChoices):
         FILE = "file", _("file")
         SYNC = "sync", _("sync")
+        API = "api", _("API")
 
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -189,3 +190,51 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.original_name} {self.status}"
+
+
+class AuditEntry(models.Model):
+    """Who wrote how many rows when, through which door: every import, sync and API write.
+
+    Written by ``importers.actions`` when a run finishes or fails (one place for files, syncs,
+    the REST API and webhooks). The API token is kept by id and label rather than as a foreign
+    key: the importers may not depend on the api app, and the entry must outlive the token.
+    """
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    # The OS user name for the command line, the username otherwise.
+    actor = models.CharField(_("by"), max_length=150, blank=True, default="")
+    token_id = models.PositiveIntegerField(_("API token id"), null=True, blank=True)
+    token_label = models.CharField(_("API token"), max_length=200, blank=True, default="")
+    action = models.CharField(_("action"), max_length=60)  # api.write.tickets, import.file, ...
+    source = models.CharField(_("source"), max_length=40, blank=True, default="")
+    status = models.CharField(_("status"), max_length=20, blank=True, default="")
+    rows = models.PositiveIntegerField(_("rows received"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    run = models.ForeignKey(
+        ImportRun,
+        verbose_name=_("import run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    remote_addr = models.GenericIPAddressField(_("remote address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.actor}"

@@ -504,8 +504,9 @@ def _validate(
             hits = bad_rows.filter(pl.col(f"_bad{i}"))
             if not hits.height:
                 continue
+            # Aliased: the bad column may be external_id itself (a duplicate name otherwise).
             for row, value, external_id in hits.select(
-                "_row", pl.col(name).cast(pl.String), "external_id"
+                "_row", pl.col(name).cast(pl.String).alias("_value"), "external_id"
             ).iter_rows():
                 errors.append(
                     RowError(

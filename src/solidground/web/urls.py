@@ -2,7 +2,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from solidground.web.views import customer, findings, imports, portfolio, sla, team
+from solidground.web.views import customer, findings, imports, portfolio, sla, team, tokens
 
 app_name = "web"
 urlpatterns = [
@@ -23,6 +23,9 @@ urlpatterns = [
     path("settings/users/<int:user_id>/role/", team.set_role, name="user_role"),
     path("settings/users/<int:user_id>/active/", team.set_active, name="user_active"),
     path("settings/users/<int:user_id>/customers/", team.user_customers, name="user_customers"),
+    path("settings/tokens/", tokens.token_create, name="token_create"),
+    path("settings/tokens/new/", tokens.token_created, name="token_created"),
+    path("settings/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
     path(
         "favicon.ico",
         # Like every other route: read-only methods, anything else is 405.

@@ -1,0 +1,297 @@
+"""Input and output schemas of the REST API (ninja/pydantic), typed for the OpenAPI spec.
+
+The write schemas mirror the canonical records in ``importers.records`` field by field (a test
+checks the names), with two differences: instants are ``AwareDatetime`` (a time without a zone
+is a 422 naming the field rather than a guess), and unknown fields are refused (a typo must not
+pass silently as a default).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from ninja import Schema
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ErrorItem(Schema):
+    """One thing wrong with the request: where (record ``index``, ``field``) and why."""
+
+    index: int | None = None
+    field: str = ""
+    value: str | None = None
+    reason: str
+    kind: str = ""
+    external_id: str = ""
+
+
+class ApiError(Schema):
+    detail: str
+    errors: list[ErrorItem] = []
+
+
+# --- write -------------------------------------------------------------------------------------
+
+
+class _Record(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL; refused here, naming the field, rather than by
+        # the database mid-write.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character (\\u0000)")
+        return value
+
+
+class CustomerIn(_Record):
+    external_id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1)
+    country: str = "DE"
+    subdivision: str = ""
+    timezone: str = "Europe/Berlin"
+    seats: int = 0
+    endpoints: int = 0
+    status: str = "active"
+    customer_since: date | None = None
+    notes: str = ""
+
+
+class TicketIn(_Record):
+    external_id: str = Field(min_length=1, max_length=200)
+    customer_ref: str = Field(min_length=1, max_length=200)
+    subject: str
+    created_at: AwareDatetime
+    status: str = "new"
+    priority: int = 3
+    reference: str = ""
+    description: str = ""
+    category: str = ""
+    channel: str = "email"
+    first_response_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    reopen_count: int = 0
+    agent_touches: int | None = None
+    billable: bool = False
+    is_special_request: bool = False
+    is_escalated: bool = False
+    is_complaint: bool = False
+    contact_ref: str | None = None
+    contract_ref: str | None = None
+    catalogue_item_ref: str | None = None
+    customer_name: str | None = None
+
+
+class StatusChangeIn(_Record):
+    external_id: str = Field(min_length=1, max_length=200)
+    ticket_ref: str = Field(min_length=1, max_length=200)
+    changed_at: AwareDatetime
+    status: str
+    source_status: str = ""
+
+
+class TimeEntryIn(_Record):
+    external_id: str = Field(min_length=1, max_length=200)
+    started_at: AwareDatetime
+    minutes: int
+    billing: str
+    customer_ref: str | None = None
+    ticket_ref: str | None = None
+    technician: str = ""
+    billed_amount: Decimal | None = None
+    loaded_cost: Decimal | None = None
+    description: str = ""
+    customer_name: str | None = None
+
+
+class SurveyAnswerIn(_Record):
+    external_id: str = Field(min_length=1, max_length=200)
+    kind_of_survey: str
+    sent_at: AwareDatetime
+    customer_ref: str | None = None
+    ticket_ref: str | None = None
+    contact_ref: str | None = None
+    answered_at: AwareDatetime | None = None
+    score: int | None = None
+    scale_min: int = 1
+    scale_max: int = 5
+    comment: str = ""
+    language: str = ""
+    customer_name: str | None = None
+
+
+R = TypeVar("R", bound=_Record)
+
+
+class BatchIn(Schema, Generic[R]):
+    """``source``: your system's name (1-40 characters); records are upserted by (source,
+    external_id). 1 to the batch limit (1,000) records."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")
+    records: list[R] = Field(min_length=1, max_length=settings.SOLIDGROUND_API_BATCH_LIMIT)
+
+
+class CustomerBatch(BatchIn[CustomerIn]):
+    pass
+
+
+class TicketBatch(BatchIn[TicketIn]):
+    pass
+
+
+class StatusChangeBatch(BatchIn[StatusChangeIn]):
+    pass
+
+
+class TimeEntryBatch(BatchIn[TimeEntryIn]):
+    pass
+
+
+class SurveyAnswerBatch(BatchIn[SurveyAnswerIn]):
+    pass
+
+
+class KindCountsOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class WriteOut(Schema):
+    """What a write did. ``refused`` true: nothing was written (see ``errors``). The totals
+    count every kind written (a ticket's new customer too); ``counts`` splits them by kind."""
+
+    run_id: int
+    refused: bool
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    counts: dict[str, KindCountsOut]
+    errors: list[ErrorItem]
+    analysis_queued: bool
+
+
+# --- read --------------------------------------------------------------------------------------
+
+
+class RateOut(Schema):
+    """A share with its 95% Wilson interval; ``share``/``low``/``high`` null when n is 0."""
+
+    successes: int
+    n: int
+    share: float | None
+    low: float | None
+    high: float | None
+    small_sample: bool
+
+
+class FiguresOut(Schema):
+    """Figures over a span of stored months (sums; shares of summed counts)."""
+
+    first_month: str | None  # YYYY-MM
+    last_month: str | None
+    tickets: int
+    csat: RateOut
+    sla_response: RateOut
+    sla_resolution: RateOut
+    hours_goodwill: float
+    goodwill_share: float | None
+    revenue: Decimal
+    margin: Decimal
+
+
+class SegmentOut(Schema):
+    segment: str
+    label: str
+    reasons: list[str]
+    reason_keys: list[str]
+    window_start: date
+    window_end: date
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    status: str
+    segment: SegmentOut | None
+    last_12_months: FiguresOut
+
+
+class PeriodOut(Schema):
+    month: str  # YYYY-MM
+    tickets: int
+    csat: RateOut
+    sla_response: RateOut
+    sla_resolution: RateOut
+    hours_included: float
+    hours_billed: float
+    hours_goodwill: float
+    goodwill_share: float | None
+    revenue: Decimal
+    margin: Decimal
+    margin_share: float | None
+
+
+class CustomerDetailOut(CustomerOut):
+    months: list[PeriodOut]
+
+
+class FindingOut(Schema):
+    id: int
+    kind: str
+    severity: int
+    customer_id: int
+    customer: str
+    sentence: str
+    recommendation: str
+    status: str
+    period_start: date
+
+
+class SlaOut(Schema):
+    ticket_id: int
+    ticket: str  # the reference people say, else the external id, else our id
+    source: str | None  # None for tickets entered by hand
+    external_id: str | None
+    customer_id: int
+    customer: str
+    created_at: str
+    priority: int
+    first_response_state: str
+    resolution_state: str
+    first_response_due: str | None
+    resolution_due: str | None
+    first_response_margin_seconds: int | None
+    resolution_margin_seconds: int | None
+
+
+T = TypeVar("T")
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class CustomerPage(Page[CustomerOut]):
+    pass
+
+
+class FindingPage(Page[FindingOut]):
+    pass
+
+
+class SlaPage(Page[SlaOut]):
+    pass

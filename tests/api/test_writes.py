@@ -1,0 +1,332 @@
+"""Pushing records through the API: stored once, refused whole or in part, audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from solidground.api.tasks import reanalyze_customers
+from solidground.customers.models import Customer
+from solidground.importers.models import AuditEntry
+from solidground.service.models import Ticket, TicketStatusChange
+from tests.api.conftest import call
+
+pytestmark = pytest.mark.django_db
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def tickets(count: int, *, customer: str = "C-1") -> list[dict[str, Any]]:
+    return [
+        {
+            "external_id": f"T-{i}",
+            "customer_ref": customer,
+            "customer_name": "Bäckerei Huber",
+            "subject": f"Printer <b>{i}</b> down",
+            "created_at": (START + timedelta(hours=i)).isoformat(),
+            "status": "resolved",
+            "priority": 3,
+            "first_response_at": (START + timedelta(hours=i, minutes=20)).isoformat(),
+            "resolved_at": (START + timedelta(hours=i + 2)).isoformat(),
+        }
+        for i in range(count)
+    ]
+
+
+def status_changes(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "external_id": f"S-{i}-{step}",
+            "ticket_ref": f"T-{i}",
+            "changed_at": (START + timedelta(hours=i, minutes=minutes)).isoformat(),
+            "status": status,
+        }
+        for i in range(count)
+        for step, (status, minutes) in enumerate([("new", 0), ("resolved", 120)])
+    ]
+
+
+def test_a_batch_of_tickets_and_their_status_changes_is_stored_once(
+    client: Client, owner_write_token: str
+) -> None:
+    # given a PSA that pushes three tickets and their status histories
+    body = {"source": "psa", "records": tickets(3)}
+    # when it sends them
+    first = call(client, "post", "/tickets", owner_write_token, body)
+    changes = call(
+        client,
+        "post",
+        "/status-changes",
+        owner_write_token,
+        {"source": "psa", "records": status_changes(3)},
+    )
+    # then they are stored, the customer is created, and re-analysis is queued
+    assert first.status_code == 200, first.content
+    assert first.json()["counts"]["tickets"]["created"] == 3
+    assert first.json()["counts"]["customers"]["created"] == 1
+    assert first.json()["analysis_queued"] is True
+    assert changes.json()["counts"]["status_changes"]["created"] == 6
+    assert Ticket.objects.filter(source="psa").count() == 3
+    assert TicketStatusChange.objects.count() == 6
+    assert Customer.objects.get().name == "Bäckerei Huber"
+    assert Ticket.objects.get(external_id="T-1").subject == "Printer <b>1</b> down"
+    # and when the same batch comes again, nothing changes
+    again = call(client, "post", "/tickets", owner_write_token, body)
+    assert again.status_code == 200
+    assert again.json()["unchanged"] == 3
+    assert again.json()["created"] == again.json()["updated"] == 0
+    assert again.json()["analysis_queued"] is False
+    assert Ticket.objects.count() == 3
+
+
+def test_a_changed_ticket_is_updated_in_place_and_unsent_fields_are_kept(
+    client: Client, owner_write_token: str
+) -> None:
+    # given a stored ticket with a subject
+    call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(1)})
+    # when the PSA sends only its new status
+    update = {
+        "external_id": "T-0",
+        "customer_ref": "C-1",
+        "subject": "Printer 0 down",
+        "created_at": START.isoformat(),
+        "status": "closed",
+    }
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": [update]}
+    )
+    # then the same ticket is updated and its resolution time is kept
+    assert answer.json()["updated"] == 1
+    ticket = Ticket.objects.get()
+    assert ticket.status == "closed"
+    assert ticket.resolved_at == START + timedelta(hours=2)
+
+
+def test_one_bad_record_refuses_the_batch_and_names_index_and_field(
+    client: Client, owner_write_token: str
+) -> None:
+    # given a batch whose third ticket has a priority that does not exist
+    records = tickets(4)
+    records[2]["priority"] = 9
+    # when it is sent
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": records}
+    )
+    # then nothing is stored and the error says which record and field
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["refused"] is True
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(2, "priority")]
+    assert body["errors"][0]["value"] == "9"
+    assert Ticket.objects.count() == 0
+    assert Customer.objects.count() == 0
+
+
+def test_partial_writes_the_good_records_and_lists_the_bad(
+    client: Client, owner_write_token: str
+) -> None:
+    records = tickets(4)
+    records[1]["status"] = "exploded"
+    answer = call(
+        client,
+        "post",
+        "/tickets?partial=true",
+        owner_write_token,
+        {"source": "psa", "records": records},
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["counts"]["tickets"] == {"created": 3, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(1, "status")]
+    assert sorted(Ticket.objects.values_list("external_id", flat=True)) == ["T-0", "T-2", "T-3"]
+
+
+def test_a_status_change_of_an_unknown_ticket_is_refused(
+    client: Client, owner_write_token: str
+) -> None:
+    answer = call(
+        client,
+        "post",
+        "/status-changes",
+        owner_write_token,
+        {"source": "psa", "records": status_changes(1)},
+    )
+    assert answer.status_code == 422
+    assert {e["field"] for e in answer.json()["errors"]} == {"ticket_ref"}
+    assert TicketStatusChange.objects.count() == 0
+
+
+def test_a_time_without_a_zone_is_refused_naming_the_field(
+    client: Client, owner_write_token: str
+) -> None:
+    records = tickets(2)
+    records[1]["created_at"] = "2026-03-02T09:00:00"
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": records}
+    )
+    assert answer.status_code == 422
+    errors = answer.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "created_at")]
+    assert "timezone" in errors[0]["reason"]
+    assert Ticket.objects.count() == 0
+
+
+def test_missing_fields_wrong_types_and_unknown_fields_are_named(
+    client: Client, owner_write_token: str
+) -> None:
+    records = tickets(3)
+    del records[0]["subject"]
+    records[1]["priority"] = "urgent"
+    records[2]["colour"] = "red"
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": records}
+    )
+    assert answer.status_code == 422
+    found = {(e["index"], e["field"]) for e in answer.json()["errors"]}
+    assert found == {(0, "subject"), (1, "priority"), (2, "colour")}
+
+
+def test_more_than_1000_records_are_refused(client: Client, owner_write_token: str) -> None:
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(1001)}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "records"
+    assert Ticket.objects.count() == 0
+
+
+def test_an_empty_batch_is_refused(client: Client, owner_write_token: str) -> None:
+    answer = call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": []})
+    assert answer.status_code == 422
+
+
+def test_a_body_over_10_mb_is_refused_unread(client: Client, owner_write_token: str) -> None:
+    body = '{"source": "psa", "records": [], "padding": "' + "x" * (10 * 1024 * 1024) + '"}'
+    answer = call(client, "post", "/tickets", owner_write_token, body)
+    assert answer.status_code == 413
+    assert "10 MB" in answer.json()["detail"]
+
+
+def test_malformed_json_is_a_400(client: Client, owner_write_token: str) -> None:
+    answer = call(client, "post", "/tickets", owner_write_token, '{"source": "psa", "records": [')
+    assert answer.status_code == 400
+    assert answer.json()["detail"]
+
+
+def test_customers_time_entries_and_survey_answers_are_written(
+    client: Client, owner_write_token: str
+) -> None:
+    customers = call(
+        client,
+        "post",
+        "/customers",
+        owner_write_token,
+        {"source": "psa", "records": [{"external_id": "C-1", "name": "Huber", "seats": 12}]},
+    )
+    assert customers.json()["created"] == 1
+    call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(1)})
+    entries = call(
+        client,
+        "post",
+        "/time-entries",
+        owner_write_token,
+        {
+            "source": "psa",
+            "records": [
+                {
+                    "external_id": "E-1",
+                    "ticket_ref": "T-0",
+                    "started_at": START.isoformat(),
+                    "minutes": 45,
+                    "billing": "goodwill",
+                    "billed_amount": "0.00",
+                }
+            ],
+        },
+    )
+    answers = call(
+        client,
+        "post",
+        "/survey-answers",
+        owner_write_token,
+        {
+            "source": "psa",
+            "records": [
+                {
+                    "external_id": "A-1",
+                    "ticket_ref": "T-0",
+                    "kind_of_survey": "ticket_csat",
+                    "sent_at": START.isoformat(),
+                    "answered_at": (START + timedelta(days=1)).isoformat(),
+                    "score": 5,
+                }
+            ],
+        },
+    )
+    assert entries.json()["created"] == 1, entries.content
+    assert answers.json()["created"] == 1, answers.content
+    assert Customer.objects.get().seats == 12
+
+
+def test_every_write_is_in_the_audit_log(client: Client, owner_write_token: str) -> None:
+    # given two writes through the API, one of them refused
+    call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(2)})
+    bad = tickets(1)
+    bad[0]["priority"] = 0
+    call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": bad})
+    # then the audit log has both, with the token, the counts and the address
+    entries = list(AuditEntry.objects.order_by("pk"))
+    assert [e.action for e in entries] == ["api.write.tickets", "api.write.tickets"]
+    # (two tickets and the customer they created)
+    assert (entries[0].rows, entries[0].created, entries[0].status) == (2, 3, "finished")
+    assert (entries[1].rows, entries[1].rejected, entries[1].status) == (1, 1, "refused")
+    assert entries[0].user is not None
+    assert entries[0].user.get_username() == "owner"
+    assert entries[0].token_label.startswith("sg_")
+    assert entries[0].remote_addr == "127.0.0.1"
+    assert entries[0].run is not None
+
+
+def test_the_background_task_re_analyses_the_customers(
+    client: Client, owner_write_token: str
+) -> None:
+    from solidground.insights.models import CustomerPeriod
+
+    call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(2)})
+    assert not CustomerPeriod.objects.exists()
+    # when the worker runs the queued task (here: directly)
+    reanalyze_customers.call(customer_ids=[Customer.objects.get().pk])
+    # then the customer's month has its two tickets
+    assert CustomerPeriod.objects.get(period_kind="month").tickets == 2
+
+
+def test_a_file_import_is_in_the_audit_log_too() -> None:
+    from pathlib import Path
+
+    from solidground.importers.actions import do_import_file
+
+    # given a customer file imported from the command line
+    sample = Path(__file__).resolve().parent.parent / "importers/samples/generic-customers.de.csv"
+    outcome = do_import_file(sample, preset="generic-customers", analyze=False)
+    # then the audit log names the file import, its counts and its run, without a token
+    entry = AuditEntry.objects.get()
+    assert entry.action == "import.file"
+    assert entry.run == outcome.run
+    assert entry.created == outcome.run.created > 0
+    assert entry.token_id is None
+    assert entry.remote_addr is None
+
+
+def test_a_nul_character_is_refused_naming_the_field(
+    client: Client, owner_write_token: str
+) -> None:
+    records = tickets(2)
+    records[1]["subject"] = "Printer\u0000down"
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": records}
+    )
+    assert answer.status_code == 422
+    assert [(e["index"], e["field"]) for e in answer.json()["errors"]] == [(1, "subject")]
+    assert Ticket.objects.count() == 0
