@@ -34,7 +34,9 @@ ApiCall = Callable[..., Any]
 def call(
     client: Client, method: str, path: str, token: str | None, body: Any = None, **extra: Any
 ) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    # The tests read the English sentences; without the header the API answers in the
+    # provider's default language (German here).
+    headers = {"Accept-Language": "en"} | ({"Authorization": f"Bearer {token}"} if token else {})
     if method == "get":
         return client.get(f"/api/v1{path}", headers=headers, **extra)
     return client.post(
