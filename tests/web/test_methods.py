@@ -177,6 +177,23 @@ def test_get_and_head_give_the_routes_normal_answer(name: str, world: World) -> 
     assert body(head) == b""  # the same answer without a body
 
 
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_every_route_sends_the_security_headers(name: str, world: World) -> None:
+    response = owner_client(world).get(ROUTES[name].url(world))
+    body(response)
+
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+    assert "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "no-store" in response["Cache-Control"]  # customer figures stay out of caches
+
+
 def test_the_routes_forms_post_to_accept_post(world: World) -> None:
     client = owner_client(world)
 
