@@ -16,7 +16,13 @@ from django.test import Client
 from django.utils.functional import Promise
 
 from solidground.insights.models import CustomerSegment, Finding
-from tests.factories import CustomerFactory, SurveyAnswerFactory, stored_finding
+from tests.factories import (
+    CustomerFactory,
+    SurveyAnswerFactory,
+    TicketFactory,
+    TimeEntryFactory,
+    stored_finding,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +179,23 @@ def test_admin_pages_load_the_stylesheet_that_lets_wide_lists_scroll(
     assert "/static/solidground/admin.css" in text
     assert "<title>" in text
     assert "| Solidground</title>" in text
+
+
+def test_german_change_lists_name_foreign_keys_and_finding_kinds_readably(
+    admin_client: Client,
+) -> None:
+    low_sla_finding()
+    TicketFactory()
+    TimeEntryFactory()
+    client = german(admin_client)
+
+    tickets = client.get("/admin/service/ticket/").content.decode()
+    time_entries = client.get("/admin/service/timeentry/").content.decode()
+    findings = client.get("/admin/insights/finding/").content.decode()
+
+    assert '<a href="?o=' in tickets  # sortable column headers are there
+    assert ">Kunde</a>" in tickets  # the customer column under its German name
+    assert ">Kunde</a>" in time_entries
+    assert ">Lösungszeit-SLA niedrig</a>" in findings  # the kind filter's choice, named
+    assert ">sla_resolution_low<" not in findings  # never the raw key as text
+    assert "sla resolution low" not in findings

@@ -53,7 +53,12 @@ class CalendarWindow(models.Model):
     midnight (end <= start, e.g. a night shift 22:00-06:00).
     """
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="windows")
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.CASCADE,
+        related_name="windows",
+        verbose_name=_("calendar"),
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"), validators=[MaxValueValidator(6)], help_text=_("0 = Monday")
     )
@@ -95,7 +100,10 @@ class CalendarSpecialDay(models.Model):
     """A day with other opening windows than usual: closed (no windows) or partial."""
 
     calendar = models.ForeignKey(
-        BusinessCalendar, on_delete=models.CASCADE, related_name="special_days"
+        BusinessCalendar,
+        on_delete=models.CASCADE,
+        related_name="special_days",
+        verbose_name=_("calendar"),
     )
     day = models.DateField(_("day"))
     # [["08:00", "12:00"], ...]; an empty list means closed all day.
@@ -117,7 +125,10 @@ class CalendarSpecialDay(models.Model):
 class SlaPolicy(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     calendar = models.ForeignKey(
-        BusinessCalendar, on_delete=models.PROTECT, related_name="policies"
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        verbose_name=_("calendar"),
     )
     pausing_statuses = models.JSONField(
         _("statuses that pause the clock"), default=default_pausing_statuses, blank=True
@@ -158,7 +169,9 @@ class Priority(models.IntegerChoices):
 class SlaTarget(models.Model):
     """Targets in business minutes for one priority."""
 
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.CASCADE, related_name="targets", verbose_name=_("SLA policy")
+    )
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
     first_response_minutes = models.PositiveIntegerField(_("first response (business minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolution (business minutes)"))
@@ -287,7 +300,9 @@ class ContractEvent(SourceRecord):
         DOWNGRADED = "downgraded", _("downgraded")
         CANCELLED = "cancelled", _("cancelled")
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="events")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="events", verbose_name=_("contract")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     occurred_on = models.DateField(_("date"))
     monthly_fee_change = models.DecimalField(
@@ -313,9 +328,16 @@ class RevenueLine(SourceRecord):
         EXTRA = "extra", _("billed extra")
         PROJECT = "project", _("project")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="revenue")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="revenue", verbose_name=_("customer")
+    )
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="revenue"
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="revenue",
+        verbose_name=_("contract"),
     )
     period = models.DateField(_("month"), help_text=_("first day of the month"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

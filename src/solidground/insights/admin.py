@@ -184,14 +184,27 @@ class CustomerPeriodAdmin(ReadOnlyAdmin):
         "period_kind",
         "period_start",
         "tickets",
-        "goodwill_share",
+        "goodwill_percent",
         "revenue",
-        "margin_share",
-        "csat_share",
+        "margin_percent",
+        "csat_percent",
     )
     list_filter = ("period_kind",)
     search_fields = ("customer__name",)
     list_select_related = ("customer",)
+
+    # Shares are stored as fractions (0.12); the list shows them as the pages do (12 %).
+    @admin.display(description=_("goodwill share"), ordering="goodwill_share")
+    def goodwill_percent(self, obj: CustomerPeriod) -> str:
+        return formatting.percent(obj.goodwill_share)
+
+    @admin.display(description=_("agreement margin"), ordering="margin_share")
+    def margin_percent(self, obj: CustomerPeriod) -> str:
+        return formatting.percent(obj.margin_share)
+
+    @admin.display(description=_("CSAT"), ordering="csat_share")
+    def csat_percent(self, obj: CustomerPeriod) -> str:
+        return formatting.percent(obj.csat_share)
 
 
 @admin.register(TicketSla)
@@ -261,6 +274,22 @@ class CustomerSegmentAdmin(ReadOnlyAdmin):
         return as_list((label(key), figure(key, value)) for key, value in figures.items())
 
 
+class FindingKindFilter(admin.SimpleListFilter):
+    """The kinds of the stored findings by their short names, never the raw keys."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        kinds = model_admin.get_queryset(request).order_by().values_list("kind", flat=True)
+        names = {kind: messages.kind_name(kind) for kind in set(kinds)}
+        return sorted(names.items(), key=lambda item: item[1].casefold())
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        value = self.value()
+        return queryset.filter(kind=value) if value else queryset
+
+
 class FindingText:
     """The sentence and evidence of a finding or a decision on one (same kind and params)."""
 
@@ -272,6 +301,10 @@ class FindingText:
     def full_sentence(self, obj: Finding | FindingDecision) -> str:
         return messages.render(obj.kind, obj.params, obj.period_start)
 
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj: Finding | FindingDecision) -> str:
+        return messages.kind_name(obj.kind)
+
     @admin.display(description=_("evidence"))
     def evidence_list(self, obj: Finding | FindingDecision) -> SafeString:
         params = obj.params if isinstance(obj.params, dict) else {}
@@ -281,10 +314,10 @@ class FindingText:
 @admin.register(Finding)
 class FindingAdmin(FindingText, ReadOnlyAdmin):
     list_display = ("customer", "sentence", "severity", "period_start")
-    list_filter = ("kind", "severity")
+    list_filter = (FindingKindFilter, "severity")
     search_fields = ("customer__name",)
     list_select_related = ("customer",)
-    fields = ("customer", "full_sentence", "severity", "period_start", "kind", "evidence_list")
+    fields = ("customer", "full_sentence", "severity", "period_start", "kind_name", "evidence_list")
     readonly_fields = fields
 
 

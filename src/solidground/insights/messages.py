@@ -29,6 +29,37 @@ SEGMENT_NAMES: dict[str, Promise] = {
     "unclassified": _("unclassified"),
 }
 
+# Short names of the finding kinds, for lists and filters (the admin); the sentence is in MESSAGES.
+KIND_NAMES: dict[str, Promise] = {
+    "out_of_scope_free": _("out-of-scope work done free"),
+    "sla_resolution_down": _("resolution SLA down"),
+    "sla_response_down": _("first-response SLA down"),
+    "csat_down": _("CSAT down"),
+    "tickets_up": _("tickets up"),
+    "reopen_high": _("many reopens"),
+    "sla_resolution_low": _("resolution SLA low"),
+    "sla_response_low": _("first-response SLA low"),
+    "unhappy_high": _("many unhappy answers"),
+    "noticed_high": _("many tickets noticed negatively"),
+    "csat_falling": _("CSAT falling"),
+    "goodwill_high": _("high goodwill"),
+    "goodwill_creeping": _("goodwill creeping up"),
+    "contact_high": _("high contact intensity"),
+    "contact_low": _("low contact intensity"),
+    "tickets_rising": _("tickets rising"),
+    "margin_falling": _("margin falling"),
+    "margin_low": _("low margin"),
+    "margin_negative": _("negative margin"),
+    "no_answers": _("no survey answers"),
+}
+
+
+def kind_name(kind: str) -> str:
+    """A finding kind's short name; an unknown kind (a newer engine) as its key with spaces."""
+    known = KIND_NAMES.get(kind)
+    return str(known) if known is not None else kind.replace("_", " ")
+
+
 MESSAGES: dict[str, Promise] = {
     "out_of_scope_free": _(
         "%(tickets)s free “%(item)s” tickets in %(months)s months, %(hours)s, %(value)s at "

@@ -60,7 +60,9 @@ class CustomerPeriod(models.Model):
     A share is empty (NULL) when there is nothing to divide: "no data", never 0% or 100%.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="periods")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="periods", verbose_name=_("customer")
+    )
     period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
     period_start = models.DateField(_("period start"))
 
@@ -93,13 +95,21 @@ class CustomerPeriod(models.Model):
     sla_response_total = models.PositiveIntegerField(_("first responses measured"), default=0)
     sla_response_met = models.PositiveIntegerField(_("first responses in time"), default=0)
     sla_response_share = models.FloatField(_("first response SLA met"), null=True, blank=True)
-    sla_response_low = models.FloatField(null=True, blank=True)
-    sla_response_high = models.FloatField(null=True, blank=True)
+    sla_response_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("first response SLA met, lower bound")
+    )
+    sla_response_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("first response SLA met, upper bound")
+    )
     sla_resolution_total = models.PositiveIntegerField(_("resolutions measured"), default=0)
     sla_resolution_met = models.PositiveIntegerField(_("resolutions in time"), default=0)
     sla_resolution_share = models.FloatField(_("resolution SLA met"), null=True, blank=True)
-    sla_resolution_low = models.FloatField(null=True, blank=True)
-    sla_resolution_high = models.FloatField(null=True, blank=True)
+    sla_resolution_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("resolution SLA met, lower bound")
+    )
+    sla_resolution_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("resolution SLA met, upper bound")
+    )
 
     # Reliability (issue 5). Rates per seat and endpoint are per month.
     seats = models.PositiveIntegerField(_("seats"), default=0)
@@ -112,38 +122,58 @@ class CustomerPeriod(models.Model):
     first_contact_total = models.PositiveIntegerField(_("resolved with touches known"), default=0)
     first_contact_resolved = models.PositiveIntegerField(_("resolved at first contact"), default=0)
     first_contact_share = models.FloatField(_("first-contact resolution"), null=True, blank=True)
-    first_contact_low = models.FloatField(null=True, blank=True)
-    first_contact_high = models.FloatField(null=True, blank=True)
+    first_contact_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("first-contact resolution, lower bound")
+    )
+    first_contact_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("first-contact resolution, upper bound")
+    )
     reopened = models.PositiveIntegerField(_("reopened"), default=0)
     reopen_share = models.FloatField(_("reopen rate"), null=True, blank=True)
-    reopen_low = models.FloatField(null=True, blank=True)
-    reopen_high = models.FloatField(null=True, blank=True)
+    reopen_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("reopen rate, lower bound")
+    )
+    reopen_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("reopen rate, upper bound")
+    )
     sla_breaches = models.PositiveIntegerField(_("tickets with an SLA breach"), default=0)
     escalations = models.PositiveIntegerField(_("escalations"), default=0)
     complaints = models.PositiveIntegerField(_("complaints"), default=0)
     noticed_negatively = models.PositiveIntegerField(_("noticed negatively"), default=0)
     noticed_share = models.FloatField(_("share noticed negatively"), null=True, blank=True)
-    noticed_low = models.FloatField(null=True, blank=True)
-    noticed_high = models.FloatField(null=True, blank=True)
+    noticed_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("share noticed negatively, lower bound")
+    )
+    noticed_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("share noticed negatively, upper bound")
+    )
 
     # Satisfaction.
     csat_unhappy_share = models.FloatField(_("unhappy share"), null=True, blank=True)
-    csat_unhappy_low = models.FloatField(null=True, blank=True)
-    csat_unhappy_high = models.FloatField(null=True, blank=True)
+    csat_unhappy_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("unhappy share, lower bound")
+    )
+    csat_unhappy_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("unhappy share, upper bound")
+    )
     csat_shrunk = models.FloatField(_("CSAT for ranking (shrunken)"), null=True, blank=True)
     surveys_sent = models.PositiveIntegerField(_("CSAT surveys sent"), default=0)
     surveys_answered = models.PositiveIntegerField(_("CSAT surveys answered"), default=0)
     response_share = models.FloatField(_("response rate"), null=True, blank=True)
-    response_low = models.FloatField(null=True, blank=True)
-    response_high = models.FloatField(null=True, blank=True)
+    response_low = models.FloatField(
+        null=True, blank=True, verbose_name=_("response rate, lower bound")
+    )
+    response_high = models.FloatField(
+        null=True, blank=True, verbose_name=_("response rate, upper bound")
+    )
     answers = models.PositiveIntegerField(_("survey answers (all kinds)"), default=0)
     comments = models.PositiveIntegerField(_("comments"), default=0)
     nps_responses = models.PositiveIntegerField(_("NPS answers"), default=0)
     nps_promoters = models.PositiveIntegerField(_("promoters"), default=0)
     nps_detractors = models.PositiveIntegerField(_("detractors"), default=0)
     nps_score = models.FloatField(_("NPS"), null=True, blank=True)
-    nps_low = models.FloatField(null=True, blank=True)
-    nps_high = models.FloatField(null=True, blank=True)
+    nps_low = models.FloatField(null=True, blank=True, verbose_name=_("NPS, lower bound"))
+    nps_high = models.FloatField(null=True, blank=True, verbose_name=_("NPS, upper bound"))
     relationship_responses = models.PositiveIntegerField(_("relationship answers"), default=0)
     relationship_negative = models.PositiveIntegerField(
         _("negative relationship answers"), default=0
@@ -159,7 +189,9 @@ class CustomerPeriod(models.Model):
         _("contact intensity (x portfolio median)"), null=True, blank=True
     )
     special_requests = models.PositiveIntegerField(_("special requests"), default=0)
-    special_requests_per_seat = models.FloatField(null=True, blank=True)
+    special_requests_per_seat = models.FloatField(
+        null=True, blank=True, verbose_name=_("special requests per seat and month")
+    )
     after_hours_tickets = models.PositiveIntegerField(_("tickets after hours"), default=0)
     after_hours_interactions = models.PositiveIntegerField(_("interactions after hours"), default=0)
     after_hours_contacts = models.PositiveIntegerField(_("contacts after hours"), default=0)
@@ -230,22 +262,47 @@ class TicketSla(models.Model):
         primary_key=True,
         related_name="sla",
         db_constraint=False,
+        verbose_name=_("ticket"),
     )
-    first_response_business_seconds = models.BigIntegerField(null=True, blank=True)
-    resolution_business_seconds = models.BigIntegerField(null=True, blank=True)
-    paused_business_seconds = models.BigIntegerField(default=0)
-    first_response_due = models.DateTimeField(null=True, blank=True)
-    resolution_due = models.DateTimeField(null=True, blank=True)
+    first_response_business_seconds = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("first response (business seconds)")
+    )
+    resolution_business_seconds = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("resolution (business seconds)")
+    )
+    paused_business_seconds = models.BigIntegerField(
+        default=0, verbose_name=_("paused (business seconds)")
+    )
+    first_response_due = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("first response due")
+    )
+    resolution_due = models.DateTimeField(null=True, blank=True, verbose_name=_("resolution due"))
     first_response_state = models.CharField(
-        max_length=20, choices=State.choices, blank=True, default=""
+        max_length=20,
+        choices=State.choices,
+        blank=True,
+        default="",
+        verbose_name=_("first response state"),
     )
     resolution_state = models.CharField(
-        max_length=20, choices=State.choices, blank=True, default=""
+        max_length=20,
+        choices=State.choices,
+        blank=True,
+        default="",
+        verbose_name=_("resolution state"),
     )
-    first_response_margin_seconds = models.BigIntegerField(null=True, blank=True)
-    resolution_margin_seconds = models.BigIntegerField(null=True, blank=True)
-    first_response_near_breach = models.BooleanField(default=False)
-    resolution_near_breach = models.BooleanField(default=False)
+    first_response_margin_seconds = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("first response margin (business seconds)")
+    )
+    resolution_margin_seconds = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("resolution margin (business seconds)")
+    )
+    first_response_near_breach = models.BooleanField(
+        default=False, verbose_name=_("first response near breach")
+    )
+    resolution_near_breach = models.BooleanField(
+        default=False, verbose_name=_("resolution near breach")
+    )
 
     class Meta:
         verbose_name = _("ticket SLA result")
@@ -270,10 +327,18 @@ class SlaEvent(models.Model):
 
     # No database constraints, like TicketSla: rows are rewritten by the analysis.
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Ticket,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("ticket"),
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("customer"),
     )
     kind = models.CharField(_("clock"), max_length=20, choices=Kind.choices)
     state = models.CharField(_("state"), max_length=20, choices=TicketSla.State.choices)
@@ -311,7 +376,9 @@ class CustomerTrend(models.Model):
         POISSON = "poisson", _("Poisson rate test")
         NONE = "none", _("no test (hours or money)")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="trends")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="trends", verbose_name=_("customer")
+    )
     period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
     period_start = models.DateField(_("period start"))
     figure = models.CharField(_("figure"), max_length=40)
@@ -350,7 +417,11 @@ class CustomerSegment(models.Model):
     """A customer's segment, the rule and figures that placed it, and what would move it."""
 
     customer = models.OneToOneField(
-        Customer, on_delete=models.CASCADE, primary_key=True, related_name="segment"
+        Customer,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="segment",
+        verbose_name=_("customer"),
     )
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
     rule = models.CharField(_("rule"), max_length=40)
@@ -391,7 +462,9 @@ class Finding(models.Model):
         WARNING = 2, _("warning")
         URGENT = 3, _("urgent")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="findings")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="findings", verbose_name=_("customer")
+    )
     kind = models.CharField(_("kind"), max_length=40)
     severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
     period_start = models.DateField(_("period"))
@@ -432,7 +505,10 @@ class FindingDecision(models.Model):
         DISMISSED = "dismissed", _("dismissed")
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="finding_decisions"
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="finding_decisions",
+        verbose_name=_("customer"),
     )
     kind = models.CharField(_("kind"), max_length=40)
     fingerprint = models.CharField(_("evidence fingerprint"), max_length=64)
@@ -482,9 +558,15 @@ class TicketScope(models.Model):
         primary_key=True,
         related_name="scope",
         db_constraint=False,
+        verbose_name=_("ticket"),
     )
     catalogue_item = models.ForeignKey(
-        CatalogueItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CatalogueItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("catalogue item"),
     )
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     keyword = models.CharField(_("keyword"), max_length=200, blank=True, default="")
@@ -502,7 +584,11 @@ class WhalePoint(models.Model):
     """One customer on the whale curve of the last twelve analysed months."""
 
     customer = models.OneToOneField(
-        Customer, on_delete=models.CASCADE, primary_key=True, related_name="whale"
+        Customer,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="whale",
+        verbose_name=_("customer"),
     )
     rank = models.PositiveIntegerField(_("rank"))
     profit = models.DecimalField(_("profit"), max_digits=14, decimal_places=2)

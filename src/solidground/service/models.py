@@ -38,14 +38,29 @@ class Ticket(SourceRecord):
         Customer, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("customer")
     )
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("contact"),
     )
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("contract"),
     )
     # An explicit policy wins over the contract's (e.g. a project ticket under another SLA).
     sla_policy = models.ForeignKey(
-        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        SlaPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("SLA policy"),
     )
     subject = models.CharField(_("subject"), max_length=300)
     description = models.TextField(_("description"), blank=True, default="")
@@ -67,7 +82,12 @@ class Ticket(SourceRecord):
     # How many times an agent worked on the ticket; 1 = first-contact resolution.
     agent_touches = models.PositiveSmallIntegerField(_("agent touches"), null=True, blank=True)
     catalogue_item = models.ForeignKey(
-        CatalogueItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        CatalogueItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("catalogue item"),
     )
     billable = models.BooleanField(_("billable"), default=False)
     is_special_request = models.BooleanField(_("special request"), default=False)
@@ -103,7 +123,9 @@ class Ticket(SourceRecord):
 class TicketStatusChange(SourceRecord):
     """The ticket entered ``status`` at ``changed_at``. The SLA engine reads pauses from these."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="status_changes")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("ticket")
+    )
     changed_at = models.DateTimeField(_("changed"))
     status = models.CharField(_("status"), max_length=30, choices=TicketStatus.choices)
     source_status = models.CharField(
@@ -129,9 +151,16 @@ class TimeEntry(SourceRecord):
         INTERNAL = "internal", _("internal")
 
     ticket = models.ForeignKey(
-        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="time_entries"
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="time_entries",
+        verbose_name=_("ticket"),
     )
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="time_entries")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="time_entries", verbose_name=_("customer")
+    )
     technician = models.CharField(_("technician"), max_length=100, blank=True, default="")
     started_at = models.DateTimeField(_("start"))
     minutes = models.PositiveIntegerField(_("minutes"))
@@ -174,9 +203,15 @@ class Interaction(SourceRecord):
         INBOUND = "inbound", _("inbound")
         OUTBOUND = "outbound", _("outbound")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL)
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer")
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("contact")
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("ticket")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     occurred_at = models.DateTimeField(_("when"))
@@ -196,8 +231,12 @@ class Interaction(SourceRecord):
 class Highlight(SourceRecord):
     """A documented moment of exceptional value (Wow-Moment), e.g. an attack stopped in time."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="highlights")
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="highlights", verbose_name=_("customer")
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("ticket")
+    )
     occurred_on = models.DateField(_("date"))
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True, default="")

@@ -23,10 +23,22 @@ class SurveyAnswer(SourceRecord):
         NPS = "nps", _("Net Promoter Score")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_answers")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL)
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="survey_answers",
+        verbose_name=_("customer"),
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("contact")
+    )
     ticket = models.ForeignKey(
-        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_answers",
+        verbose_name=_("ticket"),
     )
     sent_at = models.DateTimeField(_("sent"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
