@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.utils import translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -137,7 +137,9 @@ money = formatting.money
 def _number(value: float | None, digits: int = 1) -> str:
     if value is None:
         return gettext("no data")
-    return number_format(value, digits, force_grouping=True)
+    # Rounded half up, as everywhere (formatting.number): number_format alone cuts 117.8 h to
+    # "117 h".
+    return formatting.number(value, digits)
 
 
 def _period(value: object) -> str:
