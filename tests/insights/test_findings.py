@@ -17,7 +17,8 @@ from solidground.insights.models import (
     TicketScope,
     WhalePoint,
 )
-from solidground.insights.selectors.portfolio import findings, render_finding, segments
+from solidground.insights.selectors.findings import finding_views, visible_findings
+from solidground.insights.selectors.portfolio import segments
 from solidground.service.models import TimeEntry
 from tests.factories import TicketFactory, TimeEntryFactory
 from tests.insights.conftest import SmallPortfolio, at
@@ -73,13 +74,15 @@ def test_free_out_of_scope_work_becomes_a_finding_in_both_languages(
     assert finding.params["value"] == pytest.approx(570.0)
     # EUR 570 over 6 months is EUR 95 a month, rounded up to the next 5.
     assert finding.params["monthly_price"] == 95.0
-    english = render_finding(finding, "en")
-    german = render_finding(finding, "de")
+    english_view = finding_views([finding], language="en")[0]
+    german_view = finding_views([finding], language="de")[0]
+    english = f"{english_view.customer_name}: {english_view.text}"
+    german = f"{german_view.customer_name}: {german_view.text}"
     assert english.startswith("Müller Metallbau GmbH: 4 free “Drucker einrichten” tickets")
     assert "570 EUR at catalogue rate" in english
     assert "95 EUR/month or bill from now" in english
     assert "Katalogpreis" in german
-    assert findings(viewer=Viewer.everyone(), customer_id=free_printer_work.busy.pk)[0].kind
+    assert visible_findings(viewer=Viewer.everyone(), customer_id=free_printer_work.busy.pk)[0].kind
 
 
 def test_every_customer_gets_a_segment_with_its_reasons(small_portfolio: SmallPortfolio) -> None:

@@ -454,7 +454,7 @@ class CustomerSegment(models.Model):
 class Finding(models.Model):
     """Something a service manager can act on: a message key with its parameters (evidence).
 
-    Rendered in the reader's language by ``insights.selectors.portfolio.render_finding``.
+    Rendered in the reader's language by ``insights.selectors.findings.finding_views``.
     """
 
     class Severity(models.IntegerChoices):

@@ -32,10 +32,7 @@ class Rate:
 
     @classmethod
     def of(cls, successes: int, n: int) -> Rate:
-        if n == 0:
-            return cls(successes, n, None, None, None)
-        low, high = wilson_interval(np.array([successes]), np.array([n]))
-        return cls(successes, n, successes / n, float(low[0]), float(high[0]))
+        return cls.many([successes], [n])[0]
 
     @classmethod
     def stored(

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db.models import Max, Sum
 from django.utils import translation
-from django.utils.translation import gettext
 
 from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
@@ -230,35 +229,6 @@ def segments(
 
 def _params(condition: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in condition.items() if k not in ("key", "met")}
-
-
-def render_finding(finding: Finding, language: str) -> str:
-    """The finding as a sentence in ``language`` ("de" or "en"), numbers in its format."""
-    with translation.override(language):
-        text = messages.render(finding.kind, finding.params, finding.period_start)
-        return gettext("%(customer)s: %(finding)s") % {
-            "customer": finding.customer.name,
-            "finding": text,
-        }
-
-
-def findings(
-    *,
-    viewer: Viewer,
-    customer_id: int | None = None,
-    min_severity: int = 1,
-    limit: int | None = None,
-) -> list[Finding]:
-    """Stored findings of visible customers, most severe first (customer loaded)."""
-    queryset = (
-        viewer.restrict(Finding.objects)
-        .select_related("customer")
-        .filter(severity__gte=min_severity)
-    )
-    if customer_id is not None:
-        queryset = queryset.filter(customer_id=customer_id)
-    rows = list(queryset.order_by("-severity", "customer__name", "kind"))
-    return rows[:limit] if limit is not None else rows
 
 
 def whale_points(*, viewer: Viewer) -> list[WhalePoint]:
