@@ -330,3 +330,71 @@ def test_a_nul_character_is_refused_naming_the_field(
     assert answer.status_code == 422
     assert [(e["index"], e["field"]) for e in answer.json()["errors"]] == [(1, "subject")]
     assert Ticket.objects.count() == 0
+
+
+def with_history(count: int) -> list[dict[str, Any]]:
+    """Tickets that carry their status changes, as a PSA pushes "a ticket with its history"."""
+    records = tickets(count)
+    changes = status_changes(count)
+    for record in records:
+        record["status_changes"] = [
+            {key: value for key, value in change.items() if key != "ticket_ref"}
+            for change in changes
+            if change["ticket_ref"] == record["external_id"]
+        ]
+    return records
+
+
+def test_tickets_with_their_status_changes_are_stored_in_one_request(
+    client: Client, owner_write_token: str
+) -> None:
+    # given three tickets, each with its two status changes nested
+    body = {"source": "psa", "records": with_history(3)}
+    # when they are sent once, and then once more
+    first = call(client, "post", "/tickets", owner_write_token, body)
+    again = call(client, "post", "/tickets", owner_write_token, body)
+    # then the tickets and their histories are stored, each change on its own ticket
+    assert first.status_code == 200, first.content
+    assert first.json()["counts"]["tickets"]["created"] == 3
+    assert first.json()["counts"]["status_changes"]["created"] == 6
+    change = TicketStatusChange.objects.get(external_id="S-2-1")
+    assert change.ticket.external_id == "T-2"
+    assert change.status == "resolved"
+    # and the second send changes nothing
+    assert again.json()["unchanged"] == 9
+    assert TicketStatusChange.objects.count() == 6
+
+
+def test_a_bad_nested_status_change_names_its_ticket_and_position(
+    client: Client, owner_write_token: str
+) -> None:
+    # given a batch whose second ticket's second change has a status that does not exist
+    records = with_history(3)
+    records[1]["status_changes"][1]["status"] = "teleported"
+    # when it is sent
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": records}
+    )
+    # then nothing is stored, and the error points at ticket 1, change 1, field status
+    assert answer.status_code == 422, answer.content
+    errors = answer.json()["errors"]
+    assert [(e["index"], e["field"], e["value"]) for e in errors] == [
+        (1, "status_changes.1.status", "teleported")
+    ]
+    assert Ticket.objects.count() == 0
+    assert TicketStatusChange.objects.count() == 0
+
+
+def test_a_nested_status_change_without_a_zone_is_refused_by_position(
+    client: Client, owner_write_token: str
+) -> None:
+    records = with_history(2)
+    records[0]["status_changes"][0]["changed_at"] = "2026-03-02T09:00:00"
+    answer = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": records}
+    )
+    assert answer.status_code == 422
+    assert [(e["index"], e["field"]) for e in answer.json()["errors"]] == [
+        (0, "status_changes.0.changed_at")
+    ]
+    assert Ticket.objects.count() == 0

@@ -17,6 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from solidground.api.errors import BadRequest, Forbidden, PayloadTooLarge, RateLimited
+from solidground.api.schemas import NO_NUL_PATTERN, NO_NUL_REASON
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,15 @@ api = NinjaAPI(
 
 def error_body(detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"detail": detail, "errors": errors or []}
+
+
+def _reason(error: dict[str, Any]) -> str:
+    if (
+        error.get("type") == "string_pattern_mismatch"
+        and (error.get("ctx") or {}).get("pattern") == NO_NUL_PATTERN
+    ):
+        return NO_NUL_REASON
+    return str(error.get("msg", ""))
 
 
 def _validation_items(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -58,7 +68,7 @@ def _validation_items(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "index": index,
                 "field": field,
                 "value": None if isinstance(value, dict | list) or value is None else str(value),
-                "reason": str(error.get("msg", "")),
+                "reason": _reason(error),
             }
         )
     return items

@@ -19,8 +19,8 @@ from solidground.api.schemas import (
     TimeEntryBatch,
     WriteOut,
 )
-from solidground.api.writes import WriteOutcome, write_records
-from solidground.importers.records import RECORD_TYPES, ImportBatch, Kind
+from solidground.api.writes import Locations, WriteOutcome, write_records
+from solidground.importers.records import RECORD_TYPES, ImportBatch, Kind, StatusChangeRecord
 
 # GET and POST /customers must share one router: ninja keeps one path per router.
 router = reads.router
@@ -37,21 +37,40 @@ RESPONSES: dict[int, Any] = {
 }
 
 
-def to_batch(kind: Kind, payload: BatchIn[Any]) -> ImportBatch:
-    """The request's records as canonical records. Fields no record of the batch names keep
-    their stored values on update (``supplied_fields``); a field named by some records is
-    written for all of them, with the record's default where a record leaves it out."""
+def to_batch(kind: Kind, payload: BatchIn[Any]) -> tuple[ImportBatch, Locations]:
+    """The request's records as canonical records, and where each came from in the request.
+
+    Fields no record of the batch names keep their stored values on update
+    (``supplied_fields``); a field named by some records is written for all of them, with the
+    record's default where a record leaves it out. A ticket's nested ``status_changes`` become
+    status-change records of that ticket, located by the ticket's index and
+    ``status_changes.<n>``.
+    """
     record_type = RECORD_TYPES[kind]
     supplied: set[str] = set()
     records = []
-    for item in payload.records:
-        supplied |= item.model_fields_set
-        records.append(record_type(**item.model_dump()))
-    return ImportBatch(
+    history_supplied: set[str] = set()
+    history: list[StatusChangeRecord] = []
+    history_at: list[tuple[int, str]] = []
+    for index, item in enumerate(payload.records):
+        fields = item.model_dump(exclude={"status_changes"})
+        supplied |= item.model_fields_set - {"status_changes"}
+        records.append(record_type(**fields))
+        for position, change in enumerate(getattr(item, "status_changes", None) or ()):
+            history_supplied |= change.model_fields_set
+            history.append(StatusChangeRecord(ticket_ref=item.external_id, **change.model_dump()))
+            history_at.append((index, f"status_changes.{position}."))
+    batch = ImportBatch(
         source=payload.source,
         records={kind: records},
         supplied_fields={kind: frozenset(supplied)},
     )
+    locations: Locations = {}
+    if history:
+        batch.records["status_changes"] = list(history)
+        batch.supplied_fields["status_changes"] = frozenset(history_supplied | {"ticket_ref"})
+        locations["status_changes"] = history_at
+    return batch, locations
 
 
 def _answer(outcome: WriteOutcome) -> Status:
@@ -82,8 +101,10 @@ def _answer(outcome: WriteOutcome) -> Status:
 
 def _write(request: HttpRequest, kind: Kind, payload: BatchIn[Any], partial: bool) -> Any:
     who = caller(request)
+    batch, locations = to_batch(kind, payload)
     outcome = write_records(
-        batch=to_batch(kind, payload),
+        batch=batch,
+        locations=locations,
         user=who.token.user,
         token=who.token,
         partial=partial,
@@ -100,7 +121,13 @@ def write_customers(request: HttpRequest, payload: CustomerBatch, partial: bool 
     return _write(request, "customers", payload, partial)
 
 
-@router.post("/tickets", response=RESPONSES, auth=WRITE, tags=["write"], summary="Upsert tickets")
+@router.post(
+    "/tickets",
+    response=RESPONSES,
+    auth=WRITE,
+    tags=["write"],
+    summary="Upsert tickets, each with its status changes if given",
+)
 def write_tickets(request: HttpRequest, payload: TicketBatch, partial: bool = False) -> Any:
     return _write(request, "tickets", payload, partial)
 

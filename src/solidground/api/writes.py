@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Where the records of a kind came from when they were not the request's own ``records``
+# (a ticket's nested status changes): per record, the request's index and a field prefix.
+Locations = dict[str, list[tuple[int, str]]]
+
 
 @dataclass(frozen=True)
 class RecordError:
@@ -66,6 +70,7 @@ def write_records(
     partial: bool,
     action: str,
     remote_addr: str,
+    locations: Locations | None = None,
 ) -> WriteOutcome:
     """Validate and write ``batch``; see the module docstring.
 
@@ -92,7 +97,7 @@ def write_records(
         audit=audit,
         on_result=results.append,
     )
-    errors = record_errors(results[0]) if results else []
+    errors = record_errors(results[0], locations) if results else []
     outcome = WriteOutcome(
         run=run,
         refused=run.status == ImportRun.Status.REFUSED,
@@ -110,16 +115,24 @@ def write_records(
     return outcome
 
 
-def record_errors(result: WriteResult) -> list[RecordError]:
-    """The writer's row errors as record errors (its ``row`` is 1-based per kind)."""
-    return [
-        RecordError(
-            index=max(error.row - 1, 0),
-            kind=error.kind,
-            field=error.column,
-            value=error.value,
-            reason=error.reason,
-            external_id=error.external_id,
+def record_errors(result: WriteResult, locations: Locations | None = None) -> list[RecordError]:
+    """The writer's row errors as record errors (its ``row`` is 1-based per kind), located in
+    the request by ``locations`` where a kind's records were nested in another's."""
+    errors = []
+    for error in result.errors:
+        index, prefix = max(error.row - 1, 0), ""
+        located = (locations or {}).get(error.kind)
+        if located is not None and index < len(located):
+            index, prefix = located[index]
+        errors.append(
+            RecordError(
+                index=index,
+                kind=error.kind,
+                field=prefix + error.column,
+                value=error.value,
+                reason=error.reason,
+                external_id=error.external_id,
+            )
         )
-        for error in result.errors
-    ]
+    errors.sort(key=lambda item: item.index)
+    return errors

@@ -154,6 +154,28 @@ def _fail_run(
     _audit(run, audit)
 
 
+INTERRUPTED = "Interrupted: the server stopped during the write; nothing was written."
+
+
+def do_close_interrupted_api_runs() -> int:
+    """API writes whose server was stopped mid-write (killed, power cut): failed, not running.
+
+    Their transaction never committed, so nothing of them is stored; only their run row,
+    committed before the write, still says "running". Called by ``solidground serve`` as it
+    starts, when no request of this store can be in flight (one server per store).
+    """
+    return ImportRun.objects.filter(
+        kind=ImportRun.Kind.API, status=ImportRun.Status.RUNNING
+    ).update(
+        status=ImportRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error=INTERRUPTED,
+        created=0,
+        updated=0,
+        unchanged=0,
+    )
+
+
 def _analyze_after(run: ImportRun, customer_ids: Sequence[int]) -> None:
     """Run the analysis hook; its failure does not undo an import that is committed."""
     try:

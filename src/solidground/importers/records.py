@@ -74,10 +74,11 @@ importer does, for speed).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Union
 
@@ -340,6 +341,8 @@ class ImportBatch:
 
 
 _DECIMAL = pl.Decimal(14, 2)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _polars_type(annotation: Any) -> pl.DataType:
@@ -367,6 +370,11 @@ def record_fields(kind: Kind) -> list[dataclasses.Field[Any]]:
 
 def frame_schema(kind: Kind) -> dict[str, pl.DataType]:
     """The Polars schema of a frame of ``kind``: one column per record field."""
+    return dict(_frame_schema(kind))
+
+
+@functools.cache
+def _frame_schema(kind: Kind) -> dict[str, pl.DataType]:
     hints = typing.get_type_hints(RECORD_TYPES[kind])
     return {f.name: _polars_type(hints[f.name]) for f in record_fields(kind)}
 
@@ -387,22 +395,27 @@ def records_to_frame(kind: Kind, records: typing.Sequence[Any]) -> pl.DataFrame:
     the writer rejects the row.
     """
     schema = frame_schema(kind)
-    names = list(schema)
-    instant_fields = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    naive: list[str | None] = []
-    for record in records:
-        first_naive: str | None = None
-        for name in names:
-            value = getattr(record, name)
-            if name in instant_fields and value is not None:
+    # Column by column: one comprehension per field is several times faster than a loop over
+    # records and fields (an API batch of 500 tickets with their changes: 30 ms -> a few).
+    # Instants go in as exact microseconds since the epoch: Polars converts aware datetime
+    # objects one by one, zone and all, which cost more than the rest of the frame.
+    columns: dict[str, Any] = {}
+    naive: list[str | None] = [None] * len(records)
+    for name, dtype in schema.items():
+        values = [getattr(record, name) for record in records]
+        if isinstance(dtype, pl.Datetime):
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
                 if value.tzinfo is None:
-                    first_naive = first_naive or name
-                    value = None
+                    if naive[index] is None:
+                        naive[index] = name
+                    values[index] = None
                 else:
-                    value = value.astimezone(UTC)
-            columns[name].append(value)
-        naive.append(first_naive)
+                    values[index] = (value - _EPOCH) // _MICROSECOND
+            columns[name] = pl.Series(name, values, dtype=pl.Int64).cast(dtype)
+        else:
+            columns[name] = values
     frame = pl.DataFrame(columns, schema=schema, strict=False)
     return frame.with_columns(
         pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_row"),

@@ -61,6 +61,9 @@ from solidground.service.models import Interaction, Ticket, TicketStatusChange, 
 from solidground.surveys.models import SurveyAnswer
 
 DEFAULT_CHUNK_SIZE = 50_000
+# A chunk naming at most this many distinct keys of a referenced table looks up only those
+# (see BatchWriter._ref_map); a larger one loads the table's keys once.
+_NARROW_LOOKUP = 2_000
 # Free text that is cut to the column's length instead of rejecting the row: a long subject is
 # still a ticket. Ids, references and enumerations are never cut.
 _TRUNCATED_FIELDS = {
@@ -906,19 +909,41 @@ class BatchWriter:
         found = list(Customer.objects.filter(name__iexact=name.strip())[:2])
         return found[0] if len(found) == 1 else None
 
-    def _ref_map(self, ref: _Ref) -> pl.DataFrame:
+    def _ref_map(self, ref: _Ref, keys: pl.Series | None = None) -> pl.DataFrame:
         """``key`` -> ``pk`` (and a ticket's ``customer``) of the table a ref points to.
 
-        Loaded once per writer and kept: resolving a chunk is then a hash join in Polars,
-        independent of the database's planner (PostgreSQL would otherwise hash a million
-        tickets for every chunk of time entries). A few columns per referenced row: 1M
+        For a chunk that names few keys (``keys``, at most ``_NARROW_LOOKUP`` distinct: an API
+        or webhook batch) only those keys are looked up, and the answer is not kept: a push of
+        500 status changes must not read every ticket key of the store. Otherwise the whole
+        table's keys are loaded once per writer and kept: resolving a chunk is then a hash join
+        in Polars, independent of the database's planner (PostgreSQL would otherwise hash a
+        million tickets for every chunk of time entries). A few columns per referenced row: 1M
         tickets take about 40 MB.
         """
         cached = self._maps.get(ref.field)
         if cached is not None:
             return cached
+        wanted: list[str] | None = None
+        if keys is not None:
+            distinct = keys.drop_nulls().unique()
+            if distinct.len() <= _NARROW_LOOKUP:
+                wanted = distinct.to_list()
         extra = ", customer_id" if ref.field == "ticket_ref" else ""
-        where = f" WHERE source = %s AND {_quote(ref.key)} IS NOT NULL" if ref.by_source else ""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if ref.by_source:
+            conditions.append(f"source = %s AND {_quote(ref.key)} IS NOT NULL")
+            params.append(self.source)
+        if wanted is not None:
+            if not wanted:
+                conditions.append("1 = 0")
+            elif _is_postgres():
+                conditions.append(f"{_quote(ref.key)} = ANY(%s)")
+                params.append(wanted)
+            else:
+                conditions.append(f"{_quote(ref.key)} IN ({', '.join(['%s'] * len(wanted))})")
+                params.extend(wanted)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         schema: dict[str, pl.DataType] = {"key": pl.String(), "pk": pl.Int64()}
         if extra:
             schema["customer"] = pl.Int64()
@@ -927,7 +952,7 @@ class BatchWriter:
             cursor.execute(
                 f"SELECT {_quote(ref.key)}, {_quote(ref.value)}{extra} "  # noqa: S608
                 f"FROM {_quote(ref.table)}{where}",
-                [self.source] if ref.by_source else [],
+                params,
             )
             # In batches: a million Python tuples at once would cost far more than the frame.
             while rows := cursor.fetchmany(100_000):
@@ -935,7 +960,8 @@ class BatchWriter:
         frame = (pl.concat(parts) if parts else pl.DataFrame(schema=schema)).unique(
             "key", keep="first"
         )
-        self._maps[ref.field] = frame
+        if wanted is None:
+            self._maps[ref.field] = frame
         return frame
 
     def _forget_maps(self, table: str) -> None:
@@ -952,7 +978,7 @@ class BatchWriter:
         }
 
     def _create_missing_customers(self, frame: pl.DataFrame) -> None:
-        known = self._ref_map(_CUSTOMER)
+        known = self._ref_map(_CUSTOMER, frame["customer_ref"])
         missing = (
             frame.filter(pl.col("customer_ref").is_not_null())
             .group_by("customer_ref")
@@ -971,9 +997,10 @@ class BatchWriter:
                 self._counts("customers").created += 1
             CustomerReference.objects.create(customer=customer, source=self.source, external_id=ref)
             added.append((ref, customer.pk))
-        self._maps[_CUSTOMER.field] = pl.concat(
-            [known, pl.DataFrame(added, schema=known.schema, orient="row")]
-        )
+        if _CUSTOMER.field in self._maps:
+            self._maps[_CUSTOMER.field] = pl.concat(
+                [known, pl.DataFrame(added, schema=known.schema, orient="row")]
+            )
 
     def _resolve(
         self, kind: Kind, frame: pl.DataFrame, file: str, names: dict[str, str]
@@ -984,7 +1011,7 @@ class BatchWriter:
             self._create_missing_customers(frame)
         resolved = frame
         for ref in spec.refs:
-            found = self._ref_map(ref)
+            found = self._ref_map(ref, frame[ref.field])
             renamed = {"pk": f"fk:{ref.column}"}
             if "customer" in found.columns:
                 renamed["customer"] = "ticket:customer"

@@ -20,9 +20,16 @@ class Command(BaseCommand):
         from waitress import serve
 
         from solidground.config.wsgi import application
+        from solidground.importers.actions import do_close_interrupted_api_runs
 
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        closed = do_close_interrupted_api_runs()
+        if closed:
+            self.stderr.write(
+                f"{closed} API write(s) were interrupted when the server last stopped; nothing "
+                "of them was stored, and their import runs now say failed. Send them again."
+            )
         url = f"http://{options['host']}:{options['port']}/"
         if settings.PRODUCTION and not settings.BEHIND_PROXY:
             # Waitress speaks plain HTTP. In production mode the session and CSRF cookies are
