@@ -12,19 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from solidground.importers import actions
 from solidground.importers.actions import do_import_file, preview_import
 from solidground.service.models import Ticket, TicketStatusChange
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def analysis_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The analysis is another app's; here we only record that it would run, and for whom."""
-    calls: list[list[int]] = []
-    monkeypatch.setattr(actions, "after_import", lambda ids: calls.append(list(ids)))
-    return calls
+# analysis_calls (conftest.py): record the re-analysis after each import instead of running it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("analysis_calls")]
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,20 +16,15 @@ from solidground.customers.models import Customer
 from solidground.importers import actions
 from solidground.importers import writer as writer_module
 from solidground.importers.actions import do_import_file, preview_import
-from solidground.importers.files import detect_delimiter, detect_encoding, import_file
+from solidground.importers.files import import_file
 from solidground.importers.mapping import PRESETS_DIR, MappingError, load_mapping
 from solidground.importers.models import ImportRun
+from solidground.importers.reading import detect_delimiter, detect_encoding
+from solidground.insights import actions as analysis
 from solidground.service.models import Ticket, TimeEntry
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def analysis_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The analysis is another app's; here we only record that it would run, and for whom."""
-    calls: list[list[int]] = []
-    monkeypatch.setattr(actions, "after_import", lambda ids: calls.append(list(ids)))
-    return calls
+# analysis_calls (conftest.py): record the re-analysis after each import instead of running it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("analysis_calls")]
 
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -267,13 +262,9 @@ def test_given_an_import_then_the_analysis_runs_for_the_affected_customers(
 
 
 def test_after_import_calls_the_insights_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-
-    insights = importlib.import_module("solidground.insights.actions")
+    monkeypatch.undo()  # analysis_calls replaced actions.after_import; use the real one
     seen: list[list[int]] = []
-    monkeypatch.setattr(insights, "analyze_customers", lambda ids: seen.append(list(ids)))
-    monkeypatch.undo()  # the module fixture replaced actions.after_import; use the real one
-    monkeypatch.setattr(insights, "analyze_customers", lambda ids: seen.append(list(ids)))
+    monkeypatch.setattr(analysis, "analyze_customers", lambda ids: seen.append(list(ids)))
     actions.after_import([3, 1])
     actions.after_import([])
     assert seen == [[1, 3]]

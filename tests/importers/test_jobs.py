@@ -18,7 +18,7 @@ from django.utils import translation
 from solidground.accounts.actions import do_create_user
 from solidground.accounts.models import Role
 from solidground.customers.models import Customer
-from solidground.importers import jobs
+from solidground.importers import job_files, jobs, saved_mappings
 from solidground.importers.models import ImportJob, ImportRun, SavedMapping
 
 CUSTOMERS_CSV = (
@@ -42,7 +42,7 @@ def csv_upload(text: str = CUSTOMERS_CSV, name: str = "Kunden.csv") -> SimpleUpl
 
 
 def uploads() -> set[str]:
-    return {path.name for path in jobs.uploads_dir().iterdir()}
+    return {path.name for path in job_files.uploads_dir().iterdir()}
 
 
 def previewed_job(name: str = "Kunden.csv") -> ImportJob:
@@ -61,7 +61,7 @@ def test_an_upload_is_stored_under_a_random_name_and_previewed() -> None:
     assert job.status == ImportJob.Status.PREVIEWED
     assert job.original_name == "Kunden.csv"
     assert job.stored_name != "Kunden.csv"
-    assert jobs.upload_path(job).is_file()
+    assert job_files.upload_path(job).is_file()
     assert [row[1] for row in job.preview["rows"]] == [
         "Müller Metallbau GmbH",
         "Bäckerei Huber",
@@ -86,7 +86,7 @@ def test_files_that_are_not_tables_are_refused_and_nothing_is_kept(
 ) -> None:
     before = uploads()
 
-    with pytest.raises(jobs.UploadRefused, match=sentence):
+    with pytest.raises(saved_mappings.UploadRefused, match=sentence):
         jobs.do_upload_file(
             upload=SimpleUploadedFile(name, content),
             choice="preset:generic-customers",
@@ -104,7 +104,7 @@ def test_a_zip_named_xlsx_that_is_no_workbook_is_refused() -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.txt", "hello")
 
-    with pytest.raises(jobs.UploadRefused, match="is not a table"):
+    with pytest.raises(saved_mappings.UploadRefused, match="is not a table"):
         jobs.do_upload_file(
             upload=SimpleUploadedFile("Tickets.xlsx", buffer.getvalue()),
             choice="preset:generic-tickets",
@@ -119,7 +119,7 @@ def test_a_zip_named_xlsx_that_is_no_workbook_is_refused() -> None:
 def test_a_file_for_another_preset_is_refused_with_its_own_name() -> None:
     before = uploads()
 
-    with pytest.raises(jobs.UploadRefused) as refused:
+    with pytest.raises(saved_mappings.UploadRefused) as refused:
         jobs.do_upload_file(
             upload=csv_upload(), choice="preset:generic-tickets", strict=False, user=None
         )
@@ -136,7 +136,7 @@ def test_a_file_for_another_preset_is_refused_with_its_own_name() -> None:
 def test_an_upload_over_the_limit_is_refused() -> None:
     big = "customer_id,name\n" + "K-1,Firma\n" * 120_000
 
-    with pytest.raises(jobs.UploadRefused, match=r"more than the 1 MB"):
+    with pytest.raises(saved_mappings.UploadRefused, match=r"more than the 1 MB"):
         jobs.do_upload_file(
             upload=csv_upload(big), choice="preset:generic-customers", strict=False, user=None
         )
@@ -146,20 +146,22 @@ def test_an_upload_over_the_limit_is_refused() -> None:
 
 @pytest.mark.django_db
 def test_an_unknown_choice_is_refused() -> None:
-    with pytest.raises(jobs.UploadRefused, match="Choose the preset"):
+    with pytest.raises(saved_mappings.UploadRefused, match="Choose the preset"):
         jobs.do_upload_file(upload=csv_upload(), choice="preset:../../etc", strict=False, user=None)
 
 
 @pytest.mark.django_db
 def test_a_mapping_is_checked_with_the_importers_parser_and_saved() -> None:
-    with pytest.raises(jobs.UploadRefused, match="not valid TOML"):
-        jobs.do_save_mapping(name="Kaputt", text="source = ", user=None)
-    with pytest.raises(jobs.UploadRefused, match="kind 'bananas' is not one of"):
-        jobs.do_save_mapping(name="Falsch", text='source = "x"\nkind = "bananas"\n', user=None)
+    with pytest.raises(saved_mappings.UploadRefused, match="not valid TOML"):
+        saved_mappings.do_save_mapping(name="Kaputt", text="source = ", user=None)
+    with pytest.raises(saved_mappings.UploadRefused, match="kind 'bananas' is not one of"):
+        saved_mappings.do_save_mapping(
+            name="Falsch", text='source = "x"\nkind = "bananas"\n', user=None
+        )
 
     text = 'source = "liste"\nkind = "customers"\n[columns]\nexternal_id = "Nr"\nname = "Firma"\n'
-    saved = jobs.do_save_mapping(name="Unsere Kundenliste", text=text, user=None)
-    again = jobs.do_save_mapping(name="Unsere Kundenliste", text=text + "\n", user=None)
+    saved = saved_mappings.do_save_mapping(name="Unsere Kundenliste", text=text, user=None)
+    again = saved_mappings.do_save_mapping(name="Unsere Kundenliste", text=text + "\n", user=None)
 
     assert (saved.source, saved.kind) == ("liste", "customers")
     assert again.pk == saved.pk  # the same name replaces the mapping
@@ -168,7 +170,7 @@ def test_a_mapping_is_checked_with_the_importers_parser_and_saved() -> None:
 
 @pytest.mark.django_db
 def test_an_upload_with_a_saved_mapping_uses_it() -> None:
-    saved = jobs.do_save_mapping(
+    saved = saved_mappings.do_save_mapping(
         name="Kundenliste",
         text='source = "liste"\nkind = "customers"\n[columns]\nexternal_id = "Nr"\n'
         'name = "Firma"\n',
@@ -200,10 +202,10 @@ def test_a_small_file_is_imported_at_once_and_the_history_names_the_users_file()
     assert run.file_name == "Kunden.csv"
     assert (run.created, run.rejected) == (2, 1)
     assert all("Kunden.csv" in message for message in run.first_errors)
-    rejects = jobs.rejects_file(run)
+    rejects = job_files.rejects_file(run)
     assert rejects is not None
     assert "Kunden.csv,3,seats,not-a-number" in rejects.read_text(encoding="utf-8-sig")
-    assert not jobs.upload_path(job).exists()  # the upload is gone once imported
+    assert not job_files.upload_path(job).exists()  # the upload is gone once imported
 
 
 @pytest.mark.django_db(transaction=True)
@@ -213,9 +215,9 @@ def test_the_worker_runs_queued_imports_and_survives_a_failing_one() -> None:
     good = previewed_job("Kunden.csv")
     jobs.do_start_job(job=broken)
     jobs.do_start_job(job=good)
-    jobs.upload_path(broken).unlink()  # the file vanished before the worker got to it
+    job_files.upload_path(broken).unlink()  # the file vanished before the worker got to it
     assert ImportJob.objects.get(pk=good.pk).status == ImportJob.Status.QUEUED
-    assert not jobs.worker_running()
+    assert not job_files.worker_running()
 
     call_command("worker", batch=True, verbosity=0)
 
@@ -227,7 +229,7 @@ def test_the_worker_runs_queued_imports_and_survives_a_failing_one() -> None:
     assert good.run is not None
     assert good.run.created == 2
     assert good.bytes_done == good.bytes_total == good.size
-    assert not jobs.worker_running()  # the heartbeat is gone with the worker
+    assert not job_files.worker_running()  # the heartbeat is gone with the worker
 
 
 @pytest.mark.django_db
@@ -240,7 +242,7 @@ def test_a_job_cancelled_in_the_queue_is_not_imported() -> None:
 
     assert status == ImportJob.Status.CANCELLED
     assert not Customer.objects.exists()
-    assert not jobs.upload_path(job).exists()
+    assert not job_files.upload_path(job).exists()
 
 
 @pytest.mark.django_db
@@ -270,7 +272,7 @@ def test_a_job_left_running_by_a_dead_worker_is_marked_failed() -> None:
     assert state.orphaned
     assert not state.polling
 
-    with jobs.heartbeat("alive-2"):
+    with job_files.heartbeat("alive-2"):
         failed = jobs.do_fail_orphaned_jobs()
 
     job.refresh_from_db()
@@ -281,13 +283,13 @@ def test_a_job_left_running_by_a_dead_worker_is_marked_failed() -> None:
 
 @pytest.mark.django_db
 def test_a_worker_counts_as_running_while_its_heartbeat_is_fresh() -> None:
-    with jobs.heartbeat("worker-a") as path:
-        assert jobs.worker_running()
-        old = time.time() - jobs.HEARTBEAT_STALE - 5
+    with job_files.heartbeat("worker-a") as path:
+        assert job_files.worker_running()
+        old = time.time() - job_files.HEARTBEAT_STALE - 5
         os.utime(path, (old, old))
-        assert not jobs.worker_running()
-    with jobs.heartbeat("inline-7"):
-        assert not jobs.worker_running()  # a request importing a small file is no worker
+        assert not job_files.worker_running()
+    with job_files.heartbeat("inline-7"):
+        assert not job_files.worker_running()  # a request importing a small file is no worker
 
 
 @pytest.mark.django_db
@@ -299,22 +301,22 @@ def test_uploads_never_run_are_discarded_after_a_day() -> None:
     job.refresh_from_db()
     assert discarded == 1
     assert job.status == ImportJob.Status.CANCELLED
-    assert not jobs.upload_path(job).exists()
+    assert not job_files.upload_path(job).exists()
 
 
 @pytest.mark.django_db
 def test_a_rejects_path_outside_the_imports_folder_is_never_served(tmp_path: Path) -> None:
     outside = tmp_path / "secret.csv"
     outside.write_text("secret", encoding="utf-8")
-    inside = jobs.imports_dir() / "ok-rejects.csv"
+    inside = job_files.imports_dir() / "ok-rejects.csv"
     inside.parent.mkdir(parents=True, exist_ok=True)
     inside.write_text("file,row\n", encoding="utf-8")
 
     def run(path: str) -> ImportRun:
         return ImportRun(source="x", started_at=jobs.timezone.now(), rejects_path=path)
 
-    assert jobs.rejects_file(run(str(outside))) is None
-    assert jobs.rejects_file(run(str(jobs.imports_dir() / ".." / "secret_key"))) is None
-    assert jobs.rejects_file(run("/etc/passwd")) is None
-    assert jobs.rejects_file(run("")) is None
-    assert jobs.rejects_file(run(str(inside))) == inside.resolve()
+    assert job_files.rejects_file(run(str(outside))) is None
+    assert job_files.rejects_file(run(str(job_files.imports_dir() / ".." / "secret_key"))) is None
+    assert job_files.rejects_file(run("/etc/passwd")) is None
+    assert job_files.rejects_file(run("")) is None
+    assert job_files.rejects_file(run(str(inside))) == inside.resolve()

@@ -19,21 +19,13 @@ from django.db import models
 
 from solidground.contracts.models import Contract
 from solidground.customers.models import Customer
-from solidground.importers import actions
 from solidground.importers.actions import do_import_file
 from solidground.importers.mapping import list_presets
 from solidground.service.models import Ticket, TimeEntry
 from solidground.surveys.models import SurveyAnswer
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def analysis_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The analysis is another app's; here we only record that it would run, and for whom."""
-    calls: list[list[int]] = []
-    monkeypatch.setattr(actions, "after_import", lambda ids: calls.append(list(ids)))
-    return calls
+# analysis_calls (conftest.py): record the re-analysis after each import instead of running it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("analysis_calls")]
 
 
 SAMPLES = Path(__file__).resolve().parent / "samples"

@@ -10,11 +10,12 @@ import pytest
 
 from solidground.contracts.models import Contract
 from solidground.customers.models import Customer, CustomerReference
-from solidground.importers import actions
+from solidground.importers import kinds
 from solidground.importers import writer as writer_module
 from solidground.importers.actions import do_import_batch
 from solidground.importers.models import ImportRun, SyncCursor
 from solidground.importers.records import (
+    MODEL_FIELD_NAMES,
     CustomerRecord,
     ImportBatch,
     StatusChangeRecord,
@@ -24,15 +25,8 @@ from solidground.importers.records import (
 from solidground.importers.writer import read_cursor, write_batch
 from solidground.service.models import Ticket, TicketStatusChange, TimeEntry
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def analysis_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The analysis is another app's; here we only record that it would run, and for whom."""
-    calls: list[list[int]] = []
-    monkeypatch.setattr(actions, "after_import", lambda ids: calls.append(list(ids)))
-    return calls
+# analysis_calls (conftest.py): record the re-analysis after each import instead of running it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("analysis_calls")]
 
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -286,11 +280,10 @@ def test_given_every_kind_when_written_twice_then_all_are_created_then_unchanged
 
 def test_every_required_model_column_is_written_by_the_bulk_insert() -> None:
     """The bulk upsert names its columns itself: a new NOT NULL field needs a record field."""
-    for kind, spec in writer_module._SPECS.items():
-        written = {
-            writer_module.MODEL_FIELD_NAMES.get(name, name)
-            for name in writer_module._value_fields(kind)
-        } | {ref.column for ref in spec.refs}
+    for kind, spec in kinds.SPECS.items():
+        written = {MODEL_FIELD_NAMES.get(name, name) for name in kinds.value_fields(kind)} | {
+            ref.column for ref in spec.refs
+        }
         for field in spec.model._meta.concrete_fields:
             if field.primary_key or field.null or field.name in ("source", "external_id"):
                 continue

@@ -15,7 +15,7 @@ from django.utils import timezone
 from solidground.accounts.actions import do_create_user
 from solidground.accounts.models import Role
 from solidground.customers.models import Customer
-from solidground.importers import jobs
+from solidground.importers import job_files
 from solidground.importers.models import ImportJob, ImportRun, SavedMapping
 from solidground.service.models import Ticket
 
@@ -57,7 +57,7 @@ def page(client: Client, url: str) -> str:
 
 
 def uploads() -> set[str]:
-    return {path.name for path in jobs.uploads_dir().iterdir()}
+    return {path.name for path in job_files.uploads_dir().iterdir()}
 
 
 @pytest.mark.django_db
@@ -211,7 +211,7 @@ def test_a_discarded_upload_is_deleted(manager: Client) -> None:
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED
-    assert not jobs.upload_path(job).exists()
+    assert not job_files.upload_path(job).exists()
     assert "Nothing of this file was imported." in page(manager, f"/imports/jobs/{job.pk}/")
 
 
@@ -244,7 +244,7 @@ def test_rejects_are_only_served_from_the_imports_folder(manager: Client, tmp_pa
     climbing = ImportRun.objects.create(
         source="x",
         started_at=timezone.now(),
-        rejects_path=str(jobs.imports_dir() / ".." / "secret_key"),
+        rejects_path=str(job_files.imports_dir() / ".." / "secret_key"),
     )
 
     assert manager.get(f"/imports/runs/{outside.pk}/rejects.csv").status_code == 404

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import csv
 import getpass
-import importlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from solidground.importers.converting import make_converter
 from solidground.importers.eventlog import import_eventlog, ticket_mapping
-from solidground.importers.files import import_file, make_converter, open_file
+from solidground.importers.files import import_file
 from solidground.importers.mapping import Mapping, list_presets, load_mapping, load_preset
 from solidground.importers.models import AuditEntry, ImportRun
+from solidground.importers.reading import open_file
 from solidground.importers.records import ImportBatch
-from solidground.importers.writer import RowError, WriteResult, write_batch
+from solidground.importers.validation import RowError
+from solidground.importers.writer import WriteResult, write_batch
+from solidground.insights import actions as analysis
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -190,20 +193,14 @@ def _analyze_after(run: ImportRun, customer_ids: Sequence[int]) -> None:
 
 
 def after_import(customer_ids: Sequence[int]) -> None:
-    """Re-run the analysis for the customers an import touched.
+    """Re-run the analysis for the customers an import touched (nothing to do for none).
 
-    Calls ``solidground.insights.actions.analyze_customers`` when the insights app has it;
-    until then this hook does nothing (the data is in the store either way).
+    Calls ``insights.actions.analyze_customers`` with the ids in ascending order. Callers that
+    must not lose a committed import to a failing analysis go through ``_analyze_after``.
     """
     if not customer_ids:
         return
-    try:
-        insights = importlib.import_module("solidground.insights.actions")
-    except ImportError:
-        return
-    analyze: Callable[[list[int]], Any] | None = getattr(insights, "analyze_customers", None)
-    if analyze is not None:
-        analyze(sorted(customer_ids))
+    analysis.analyze_customers(sorted(customer_ids))
 
 
 def do_import_batch(
@@ -323,9 +320,6 @@ def do_import_file(
     (bytes read, file size). ``defer_indexes``: rebuild indexes once at the end (default: for
     files of 16 MiB or more; see files.BULK_BYTES).
     """
-    from solidground.importers.files import import_file
-    from solidground.importers.mapping import load_mapping, load_preset
-
     path = Path(path)
     if mapping is None and preset is None:
         raise ValueError("give a preset name or a mapping")
@@ -351,17 +345,28 @@ def do_import_file(
     started = time.monotonic()
     rejects = RejectsFile(rejects_path or rejects_path_for(path.name))
     try:
-        outcome = import_file(
-            path,
-            resolved,
-            strict=strict,
-            dry_run=dry_run,
-            chunk_size=chunk_size,
-            create_missing_customers=create_missing_customers,
-            on_errors=rejects.write,
-            progress=progress,
-            defer_indexes=defer_indexes,
-        )
+        if resolved.kind == "eventlog":
+            outcome = import_eventlog(
+                path,
+                resolved,
+                strict=strict,
+                dry_run=dry_run,
+                create_missing_customers=create_missing_customers,
+                on_errors=rejects.write,
+                progress=progress,
+            )
+        else:
+            outcome = import_file(
+                path,
+                resolved,
+                strict=strict,
+                dry_run=dry_run,
+                chunk_size=chunk_size,
+                create_missing_customers=create_missing_customers,
+                on_errors=rejects.write,
+                progress=progress,
+                defer_indexes=defer_indexes,
+            )
     except BaseException as exc:
         rejects.close()
         _fail_run(run, exc, started=started)

@@ -33,15 +33,12 @@ from pathlib import Path
 
 import polars as pl
 
-from solidground.importers.files import (
-    Converter,
-    FileImportResult,
-    describe_format,
-    make_converter,
-    open_file,
-)
+from solidground.importers.converting import Converter, describe_format, make_converter
+from solidground.importers.files import FileImportResult
 from solidground.importers.mapping import ColumnSpec, Mapping, MappingError
-from solidground.importers.writer import BatchWriter, RowError
+from solidground.importers.reading import open_file
+from solidground.importers.validation import RowError
+from solidground.importers.writer import BatchWriter
 
 _DONE = ["resolved", "closed"]
 DERIVED_FIELDS = ("status", "reopen_count", "resolved_at", "closed_at", "created_at")

@@ -11,34 +11,20 @@ The flow (actions are ``do_*``, keyword-only; reads take ``viewer``):
 3. :func:`run_job` is what both call: ``do_import_file`` with a progress callback, then the
    ImportRun is linked and the upload deleted.
 
-Live state that must be visible while an import runs lives in files, not in the database:
-the import writes in one transaction (``writer.BatchWriter``), so a progress row updated on the
-same connection would stay invisible until the commit, and on SQLite a second connection
-could not write at all while the import holds the write lock.
-
-- ``DATA_DIR/uploads/<token>.csv|xlsx``: the upload, deleted when the job ends;
-- ``DATA_DIR/uploads/<token>.progress``: ``{"done": bytes, "total": bytes}`` while it runs;
-- ``DATA_DIR/uploads/<token>.cancel``: asks the running import to stop (it rolls back);
-- ``DATA_DIR/worker/<runner>.alive``: touched every few seconds by whoever runs imports.
+Live state that must be visible while an import runs lives in files (``job_files.py``);
+the mappings a user can choose are in ``saved_mappings.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import json
 import logging
 import os
 import secrets
-import socket
-import threading
 import time
-import tomllib
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -47,7 +33,6 @@ from charset_normalizer import is_binary
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import OperationalError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -58,20 +43,34 @@ from solidground.importers.actions import (
     preview_import,
     rejects_path_for,
 )
-from solidground.importers.files import FileFormatError
+from solidground.importers.job_files import (
+    PROGRESS_INTERVAL,
+    heartbeat,
+    live_runners,
+    read_progress,
+    rejects_file,
+    side_file,
+    upload_path,
+    uploads_dir,
+    worker_running,
+    write_progress,
+)
 from solidground.importers.mapping import (
-    PRESETS_DIR,
     Mapping,
     MappingError,
-    list_presets,
-    load_preset,
-    parse_mapping,
 )
-from solidground.importers.models import ImportJob, ImportRun, SavedMapping
+from solidground.importers.models import ImportJob, ImportRun
+from solidground.importers.reading import FileFormatError
 from solidground.importers.records import frame_schema
+from solidground.importers.saved_mappings import (
+    UploadRefused,
+    account_of,
+    job_mapping,
+    resolve_choice,
+)
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
     from django.core.files.uploadedfile import UploadedFile
 
     from solidground.accounts.selectors import Viewer
@@ -79,228 +78,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
-# A progress file is rewritten at most this often (seconds).
-PROGRESS_INTERVAL = 0.5
-# A runner touches its heartbeat file this often, and counts as gone when it is older than
-# HEARTBEAT_STALE (a long chunk write does not stop the heartbeat: it has its own thread).
-HEARTBEAT_INTERVAL = 5.0
-HEARTBEAT_STALE = 30.0
 # Uploads previewed but never run are discarded after this long.
 STALE_UPLOAD = timedelta(days=1)
-MAX_MAPPING_BYTES = 256 * 1024
 SNIFF_BYTES = 64 * 1024
 TABLE_SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 ACTIVE = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
 OPEN = (ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED, *ACTIVE)
 HISTORY_PAGE_SIZE = 25
 
-# The tool part of a preset's name ("connectwise-tickets") and how people call the tool.
-TOOLS = {
-    "connectwise": "ConnectWise PSA",
-    "autotask": "Autotask PSA",
-    "halopsa": "HaloPSA",
-    "zammad": "Zammad",
-    "freshdesk": "Freshdesk",
-    "zendesk": "Zendesk",
-}
-
-
-def _account(user: AbstractBaseUser | AnonymousUser | None) -> User | None:
-    """The user row to record, or None for the command line and anonymous callers."""
-    if user is None or not user.is_authenticated or not user.pk:
-        return None
-    return cast("User", user)
-
-
-class UploadRefused(Exception):
-    """An upload or a mapping that cannot be used; the message is one sentence for the user."""
-
 
 class ImportCancelled(Exception):
     """Raised in the progress callback when the user cancelled: the import rolls back."""
-
-
-# --- places ------------------------------------------------------------------------------------
-
-
-def uploads_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def imports_dir() -> Path:
-    """Where rejects files go (actions.rejects_path_for); the only folder downloads read."""
-    return Path(settings.DATA_DIR) / "imports"
-
-
-def worker_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "worker"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def upload_path(job: ImportJob) -> Path:
-    return uploads_dir() / job.stored_name
-
-
-def _side_file(job: ImportJob, suffix: str) -> Path:
-    return uploads_dir() / f"{Path(job.stored_name).stem}.{suffix}"
-
-
-def rejects_file(run: ImportRun) -> Path | None:
-    """The run's rejects CSV if it exists inside ``DATA_DIR/imports``; None for any other path.
-
-    The path comes from the database (and the command line's ``--rejects``); a download must
-    never serve a file outside the imports folder, whatever that column says.
-    """
-    if not run.rejects_path:
-        return None
-    folder = imports_dir().resolve()
-    try:
-        path = Path(run.rejects_path).resolve()
-    except (OSError, RuntimeError):
-        return None
-    if not path.is_relative_to(folder) or not path.is_file():
-        return None
-    return path
-
-
-# --- presets and saved mappings ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PresetChoice:
-    value: str  # "preset:<name>" or "mapping:<id>"
-    label: str
-
-
-@dataclass(frozen=True)
-class ChoiceGroup:
-    label: str
-    choices: list[PresetChoice]
-
-
-@cache
-def _preset_titles() -> dict[str, str]:
-    """Preset name -> its title (the mapping's ``name``), read once per process."""
-    titles: dict[str, str] = {}
-    for name in list_presets():
-        try:
-            data = tomllib.loads((PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8"))
-            titles[name] = str(data.get("name") or name)
-        except (OSError, tomllib.TOMLDecodeError):
-            titles[name] = name
-    return titles
-
-
-def preset_names() -> list[str]:
-    return list(_preset_titles())
-
-
-def preset_text(name: str) -> str | None:
-    """A preset's TOML text, or None for a name that is not a preset (never a path)."""
-    if name not in _preset_titles():
-        return None
-    return (PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8")
-
-
-def mapping_choices(*, viewer: Viewer) -> list[ChoiceGroup]:
-    """The upload form's choices: saved mappings first, then the presets grouped by tool."""
-    if not viewer.can_import:
-        return []
-    groups: list[ChoiceGroup] = []
-    saved = [
-        PresetChoice(value=f"mapping:{m.pk}", label=f"{m.name} ({m.source}, {m.kind})")
-        for m in SavedMapping.objects.order_by("name")
-    ]
-    if saved:
-        groups.append(ChoiceGroup(label=_("Saved mappings"), choices=saved))
-    by_tool: dict[str, list[PresetChoice]] = {}
-    for name, title in _preset_titles().items():
-        tool = name.split("-", 1)[0]
-        by_tool.setdefault(tool, []).append(
-            PresetChoice(value=f"preset:{name}", label=f"{title} ({name})")
-        )
-    for tool, label in TOOLS.items():
-        if tool in by_tool:
-            groups.append(ChoiceGroup(label=label, choices=by_tool.pop(tool)))
-    rest = [choice for tool in sorted(by_tool) for choice in by_tool[tool]]
-    if rest:
-        groups.append(ChoiceGroup(label=_("Any spreadsheet"), choices=rest))
-    return groups
-
-
-def saved_mappings(*, viewer: Viewer) -> QuerySet[SavedMapping]:
-    if not viewer.can_import:
-        return SavedMapping.objects.none()
-    return SavedMapping.objects.select_related("user").order_by("name")
-
-
-def parse_mapping_text(text: str, *, name: str) -> Mapping:
-    """A mapping from TOML text; MappingError names what to change."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{name}: not valid TOML: {exc}") from None
-    return parse_mapping(data, origin=name)
-
-
-def do_save_mapping(
-    *, name: str, text: str, user: AbstractBaseUser | AnonymousUser | None
-) -> SavedMapping:
-    """Check a mapping with the importer's own parser and keep it; the same name replaces it.
-
-    Raises UploadRefused with one sentence when the text is not a usable mapping.
-    """
-    text = text.strip()
-    if not text:
-        raise UploadRefused(_("Upload a mapping file or paste its TOML text."))
-    if len(text.encode("utf-8")) > MAX_MAPPING_BYTES:
-        raise UploadRefused(_("A mapping is a small text file; this one is over 256 KB."))
-    label = name.strip() or "mapping"
-    try:
-        mapping = parse_mapping_text(text, name=label)
-    except MappingError as exc:
-        raise UploadRefused(
-            _("This mapping cannot be used: %(reason)s") % {"reason": exc}
-        ) from None
-    final_name = (name.strip() or mapping.name)[:200]
-    saved, _created = SavedMapping.objects.update_or_create(
-        name=final_name,
-        defaults={
-            "text": text,
-            "source": mapping.source,
-            "kind": mapping.kind,
-            "user": _account(user),
-            "saved_at": timezone.now(),
-        },
-    )
-    return saved
-
-
-def _resolve_choice(choice: str) -> tuple[str, SavedMapping | None, Mapping]:
-    """("preset name" or "", the saved mapping or None, the Mapping) for a form value."""
-    kind, _sep, value = choice.partition(":")
-    if kind == "preset" and value in _preset_titles():
-        return value, None, load_preset(value)
-    if kind == "mapping" and value.isdigit():
-        saved = SavedMapping.objects.filter(pk=int(value)).first()
-        if saved is not None:
-            try:
-                return "", saved, parse_mapping_text(saved.text, name=saved.name)
-            except MappingError as exc:
-                raise UploadRefused(
-                    _("The saved mapping “%(name)s” cannot be used: %(reason)s")
-                    % {"name": saved.name, "reason": exc}
-                ) from None
-    raise UploadRefused(_("Choose the preset of the tool the file comes from, or a saved mapping."))
-
-
-def _job_mapping(job: ImportJob) -> Mapping:
-    if job.preset:
-        return load_preset(job.preset)
-    return parse_mapping_text(job.mapping_text, name=job.mapping_name)
 
 
 # --- upload and preview ------------------------------------------------------------------------
@@ -424,7 +212,7 @@ def do_upload_file(
     name = Path(upload.name or "upload").name[:500] or "upload"
     if upload.size is not None and upload.size > settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024:
         raise UploadRefused(too_large_sentence(name, upload.size))
-    preset, saved, mapping = _resolve_choice(choice)
+    preset, saved, mapping = resolve_choice(choice)
     file_type = sniff_table(upload, name)
     do_discard_stale_uploads()
     stored_name = f"{secrets.token_hex(16)}.{file_type}"
@@ -432,7 +220,7 @@ def do_upload_file(
     _save_upload(upload, path)
     job = ImportJob.objects.create(
         created_at=timezone.now(),
-        user=_account(user),
+        user=account_of(user),
         status=ImportJob.Status.UPLOADED,
         original_name=name,
         stored_name=stored_name,
@@ -473,7 +261,7 @@ def _forget(job: ImportJob) -> None:
 
 
 def _remove_files(job: ImportJob) -> None:
-    for path in (upload_path(job), _side_file(job, "progress"), _side_file(job, "cancel")):
+    for path in (upload_path(job), side_file(job, "progress"), side_file(job, "cancel")):
         path.unlink(missing_ok=True)
 
 
@@ -507,6 +295,8 @@ def do_start_job(*, job: ImportJob) -> ImportJob:
 
     Only the first of two clicks on "Run" starts it (the status changes conditionally).
     """
+    # Imported here: the task (tasks.py) wraps run_job of this module, so this module can
+    # only reach the task object at call time. The one deferred import between the two.
     from solidground.importers.tasks import run_import_job
 
     with transaction.atomic():
@@ -533,7 +323,7 @@ def do_cancel_job(*, job: ImportJob) -> ImportJob:
     it rolls back at the end of the chunk it is writing and the runner marks it cancelled.
     """
     if job.status == ImportJob.Status.RUNNING:
-        _side_file(job, "cancel").touch()
+        side_file(job, "cancel").touch()
         return job
     if job.status not in (
         ImportJob.Status.UPLOADED,
@@ -554,8 +344,8 @@ class _Progress:
     """The progress callback: writes the progress file at most every PROGRESS_INTERVAL s."""
 
     def __init__(self, job: ImportJob) -> None:
-        self.path = _side_file(job, "progress")
-        self.cancel = _side_file(job, "cancel")
+        self.path = side_file(job, "progress")
+        self.cancel = side_file(job, "cancel")
         self.last = 0.0
         self.done = 0
         self.total = job.size
@@ -569,19 +359,6 @@ class _Progress:
             return
         self.last = now
         write_progress(self.path, done, total)
-
-
-def write_progress(path: Path, done: int, total: int, *, phase: str = "importing") -> None:
-    """Rewrite the progress file; a full disk costs the progress display, never the import."""
-    temporary = path.with_suffix(".progress-new")
-    try:
-        temporary.write_text(
-            json.dumps({"done": done, "total": total, "phase": phase}), encoding="utf-8"
-        )
-        # A reader sees the old or the new figures, never half a file.
-        temporary.replace(path)
-    except OSError as exc:
-        logger.warning("cannot write the progress file %s: %s", path, exc)
 
 
 def _rejects_path(job: ImportJob) -> Path:
@@ -634,7 +411,7 @@ def run_job(*, job_id: int, runner: str) -> str:
     write_progress(progress.path, 0, job.size)
     interrupted: BaseException | None = None
     try:
-        mapping = _job_mapping(job)
+        mapping = job_mapping(job)
         outcome = do_import_file(
             upload_path(job),
             preset=job.preset or None,
@@ -722,59 +499,6 @@ def orphan_sentence(run: ImportRun | None) -> str:
     )
 
 
-# --- heartbeat ---------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def heartbeat(runner: str) -> Iterator[Path]:
-    """Touch ``DATA_DIR/worker/<runner>.alive`` every few seconds until the block ends.
-
-    A thread of its own, so a long chunk write or the analysis after an import does not make
-    a live runner look dead.
-    """
-    path = worker_dir() / f"{get_valid_filename(runner)}.alive"
-    path.write_text(
-        json.dumps(
-            {"pid": os.getpid(), "host": socket.gethostname(), "since": timezone.now().isoformat()}
-        ),
-        encoding="utf-8",
-    )
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_INTERVAL):
-            try:
-                path.touch()
-            except OSError:
-                logger.warning("cannot touch the heartbeat file %s", path)
-
-    thread = threading.Thread(target=beat, name="solidground-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield path
-    finally:
-        stop.set()
-        thread.join(timeout=HEARTBEAT_INTERVAL)
-        path.unlink(missing_ok=True)
-
-
-def live_runners(*, now: float | None = None) -> set[str]:
-    """The runners whose heartbeat is fresh (workers and requests importing a small file)."""
-    moment = time.time() if now is None else now
-    alive: set[str] = set()
-    for path in worker_dir().glob("*.alive"):
-        try:
-            if moment - path.stat().st_mtime <= HEARTBEAT_STALE:
-                alive.add(path.stem)
-        except FileNotFoundError:  # removed by a runner that just stopped
-            continue
-    return alive
-
-
-def worker_running() -> bool:
-    return any(not name.startswith("inline-") for name in live_runners())
-
-
 # --- reading -----------------------------------------------------------------------------------
 
 
@@ -813,20 +537,12 @@ def job_for(*, viewer: Viewer, job_id: int) -> ImportJob | None:
     )
 
 
-def _read_progress(job: ImportJob) -> tuple[int, int, str] | None:
-    try:
-        data = json.loads(_side_file(job, "progress").read_text(encoding="utf-8"))
-        return int(data["done"]), int(data["total"]), str(data.get("phase", "importing"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def job_state(job: ImportJob) -> JobState:
     done, total = job.bytes_done, job.bytes_total or job.size
     orphaned = False
     phase = ""
     if job.status == ImportJob.Status.RUNNING:
-        live = _read_progress(job)
+        live = read_progress(job)
         if live is not None:
             done, total, phase = live
         orphaned = job.runner not in live_runners()

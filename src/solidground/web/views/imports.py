@@ -24,13 +24,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from solidground.accounts.selectors import Viewer
-from solidground.importers import jobs
+from solidground.importers import job_files, jobs, saved_mappings
 from solidground.importers.models import ImportJob
 from solidground.importers.records import KINDS
 from solidground.insights import formatting
 from solidground.web.access import require, viewer_of
 
-MAX_MAPPING_UPLOAD = jobs.MAX_MAPPING_BYTES
+MAX_MAPPING_UPLOAD = saved_mappings.MAX_MAPPING_BYTES
 # The record kinds of importers.records as the pages name them.
 KIND_LABELS = {
     "customers": gettext_lazy("Customers"),
@@ -106,10 +106,10 @@ def _imports_page(request: HttpRequest) -> HttpResponse:
     open_jobs = jobs.open_jobs(viewer=viewer)
     context = {
         "nav": "imports",
-        "choices": jobs.mapping_choices(viewer=viewer),
+        "choices": saved_mappings.mapping_choices(viewer=viewer),
         "chosen": request.session.get("import_choice", ""),
-        "presets": jobs.preset_names(),
-        "saved_mappings": jobs.saved_mappings(viewer=viewer),
+        "presets": saved_mappings.preset_names(),
+        "saved_mappings": saved_mappings.saved_mappings(viewer=viewer),
         "open_jobs": open_jobs,
         "waiting_without_worker": any(
             state.job.status == ImportJob.Status.QUEUED and not state.worker_running
@@ -139,7 +139,7 @@ def imports(request: HttpRequest) -> HttpResponseBase:
 
 def _preset_download(request: HttpRequest, name: str) -> HttpResponseBase:
     """A preset's TOML as a file: the quickest start for a mapping of one's own."""
-    text = jobs.preset_text(name)
+    text = saved_mappings.preset_text(name)
     if text is None:
         messages.error(request, _("There is no preset of that name; choose one from the list."))
         return redirect("web:imports")
@@ -166,10 +166,10 @@ def _save_mapping(request: HttpRequest, limit: LimitedUpload) -> HttpResponseBas
             )
             return redirect("web:imports")
     try:
-        saved = jobs.do_save_mapping(
+        saved = saved_mappings.do_save_mapping(
             name=request.POST.get("name", ""), text=text, user=request.user
         )
-    except jobs.UploadRefused as exc:
+    except saved_mappings.UploadRefused as exc:
         messages.error(request, str(exc))
         return redirect("web:imports")
     except OperationalError:
@@ -213,7 +213,7 @@ def _upload(request: HttpRequest, limit: LimitedUpload) -> HttpResponseBase:
         return redirect("web:imports")
     try:
         job = jobs.do_upload_file(upload=file, choice=choice, strict=strict, user=request.user)
-    except jobs.UploadRefused as exc:
+    except saved_mappings.UploadRefused as exc:
         messages.error(request, str(exc))
         return redirect("web:imports")
     except OperationalError:
@@ -281,7 +281,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         "state": state,
         "run": run,
         "run_counts": _in_write_order(run.counts_by_kind or {}) if run else [],
-        "rejects_available": run is not None and jobs.rejects_file(run) is not None,
+        "rejects_available": run is not None and job_files.rejects_file(run) is not None,
         "runs_inline": jobs.runs_inline(job),
         "kind_labels": KIND_LABELS,
         "inline_max_mb": settings.IMPORT_INLINE_MAX_MB,
@@ -340,7 +340,7 @@ def rejects(request: HttpRequest, run_id: int) -> HttpResponseBase:
     run = jobs.import_run_for(viewer=viewer, run_id=run_id)
     if run is None:
         raise Http404
-    path = jobs.rejects_file(run)
+    path = job_files.rejects_file(run)
     if path is None:
         raise Http404
     stem = Path(run.file_name).stem or "import"

@@ -17,9 +17,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from solidground.importers.actions import do_import_file
-from solidground.importers.files import FileFormatError
 from solidground.importers.mapping import MappingError, list_presets
 from solidground.importers.models import ImportRun
+from solidground.importers.reading import FileFormatError
 from solidground.importers.records import KINDS
 
 SHOWN_ERRORS = 20
