@@ -328,6 +328,38 @@ def map_zammad_webhook(payload: Mapping[str, Any]) -> MappedDelivery:
     the update (for a closed ticket: its last close); the sync later adds the full history.
     Reopens cannot be counted from one moment, so the stored reopen count is left as it is.
     """
+    ticket, ticket_id, org_id, state_name = _checked_zammad_ticket(payload)
+    payloads = _zammad_payloads(ticket, ticket_id, org_id, state_name)
+    try:
+        mapped = zammad.map_payloads(payloads)
+        org_names = {int(o["id"]): str(o.get("name") or "") for o in payloads.organizations}
+        contacts = zammad.map_users(payloads.users, org_names)
+        customers = zammad.map_organizations(payloads.organizations, changed_since=None)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise Refused(422, _cannot_read(exc), field="ticket") from None
+    if not mapped.tickets:
+        reason = mapped.skipped[0] if mapped.skipped else _("The ticket cannot be mapped.")
+        field_name = "ticket.organization_id" if org_id is None else "ticket"
+        raise Refused(422, reason, field=field_name)
+
+    batch = ImportBatch(source=zammad.SOURCE)
+    batch.extend(customers)
+    batch.extend(contacts)
+    batch.extend(mapped.tickets)
+    batch.extend(mapped.status_changes)
+    batch.supplied_fields = {
+        "customers": zammad.CUSTOMER_FIELDS,
+        "contacts": zammad.CONTACT_FIELDS,
+        "tickets": zammad.TICKET_FIELDS - {"reopen_count"},
+        "status_changes": zammad.STATUS_CHANGE_FIELDS,
+    }
+    return MappedDelivery(batch=batch, skipped=mapped.skipped)
+
+
+def _checked_zammad_ticket(
+    payload: Mapping[str, Any],
+) -> tuple[dict[str, Any], int, Any, str]:
+    """The delivery's ticket, its id, organisation id and state name, each checked."""
     ticket = _as_object(payload.get("ticket"), "ticket")
     if payload.get("article") is not None:
         _as_object(payload.get("article"), "article")
@@ -354,7 +386,14 @@ def map_zammad_webhook(payload: Mapping[str, Any]) -> MappedDelivery:
         value = ticket.get(key)
         if value is not None and not str(value).strip().isdigit():
             raise _not_an_id(f"ticket.{key}")
+    return ticket, ticket_id, org_id, state_name
 
+
+def _zammad_payloads(
+    ticket: dict[str, Any], ticket_id: int, org_id: Any, state_name: str
+) -> zammad.ZammadPayloads:
+    """The ticket as the sync's payloads, with its current state as one status change."""
+    organization = ticket.get("organization")
     payloads = zammad.ZammadPayloads()
     if isinstance(organization, dict) and organization.get("id") is not None:
         payloads.organizations.append(organization)
@@ -401,30 +440,7 @@ def map_zammad_webhook(payload: Mapping[str, Any]) -> MappedDelivery:
             "value_from": None,
         }
     ]
-    try:
-        mapped = zammad.map_payloads(payloads)
-        org_names = {int(o["id"]): str(o.get("name") or "") for o in payloads.organizations}
-        contacts = zammad.map_users(payloads.users, org_names)
-        customers = zammad.map_organizations(payloads.organizations, changed_since=None)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise Refused(422, _cannot_read(exc), field="ticket") from None
-    if not mapped.tickets:
-        reason = mapped.skipped[0] if mapped.skipped else _("The ticket cannot be mapped.")
-        field_name = "ticket.organization_id" if org_id is None else "ticket"
-        raise Refused(422, reason, field=field_name)
-
-    batch = ImportBatch(source=zammad.SOURCE)
-    batch.extend(customers)
-    batch.extend(contacts)
-    batch.extend(mapped.tickets)
-    batch.extend(mapped.status_changes)
-    batch.supplied_fields = {
-        "customers": zammad.CUSTOMER_FIELDS,
-        "contacts": zammad.CONTACT_FIELDS,
-        "tickets": zammad.TICKET_FIELDS - {"reopen_count"},
-        "status_changes": zammad.STATUS_CHANGE_FIELDS,
-    }
-    return MappedDelivery(batch=batch, skipped=mapped.skipped)
+    return payloads
 
 
 @router.post(

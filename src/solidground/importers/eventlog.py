@@ -28,15 +28,15 @@ logs are far smaller than ticket tables; 1M events take about 1 GB).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from solidground.importers.converting import Converter, describe_format, make_converter
 from solidground.importers.files import FileImportResult
-from solidground.importers.mapping import ColumnSpec, Mapping, MappingError
-from solidground.importers.reading import open_file
+from solidground.importers.mapping import ColumnSpec, EventLogSpec, Mapping, MappingError
+from solidground.importers.reading import TableReader, open_file
 from solidground.importers.validation import RowError
 from solidground.importers.writer import BatchWriter
 
@@ -144,6 +144,19 @@ def derive(
     return ticket_rows, changes
 
 
+@dataclass
+class _ReadLog:
+    """An event log read and converted: its events and tickets (bad rows dropped from both)."""
+
+    events: pl.DataFrame
+    tickets: pl.DataFrame
+    errors: list[RowError]
+    rows: int
+    rejected: int
+    ticket_converter: Converter
+    status_converter: Converter
+
+
 def import_eventlog(
     path: Path,
     mapping: Mapping,
@@ -159,6 +172,51 @@ def import_eventlog(
     if spec is None:
         raise MappingError(f"{mapping.origin}: not an event log mapping")
     fmt, reader = open_file(path, mapping)
+    log = _read_log(reader, mapping, spec, progress=progress, row_limit=row_limit)
+    mapped = set(mapping.columns) | set(mapping.defaults)
+    with BatchWriter(
+        source=mapping.source,
+        strict=strict,
+        dry_run=dry_run,
+        create_missing_customers=create_missing_customers,
+        on_errors=on_errors,
+    ) as writer:
+        writer.add_errors("status_changes", log.errors, rejected_rows=log.rejected)
+        if log.events.height:
+            tickets, changes = derive(
+                log.events.drop("external_id"), log.tickets, mapped=mapped, order=spec.order
+            )
+            writer.write_frame(
+                "tickets",
+                tickets,
+                file=path.name,
+                supplied=log.ticket_converter.supplied | set(DERIVED_FIELDS),
+                column_names=log.ticket_converter.column_names,
+            )
+            writer.write_frame(
+                "status_changes",
+                changes,
+                file=path.name,
+                column_names=log.status_converter.column_names,
+            )
+    converters = (log.ticket_converter, log.status_converter)
+    formats = {
+        name: describe_format(f[0])
+        for converter in converters
+        for name, f in converter.formats.items()
+    }
+    warnings = [f"no column for {entry}" for entry in log.ticket_converter.missing_optional]
+    return FileImportResult(writer.result, log.rows, fmt, warnings, formats)
+
+
+def _read_log(
+    reader: TableReader,
+    mapping: Mapping,
+    spec: EventLogSpec,
+    *,
+    progress: Callable[[int, int], None] | None,
+    row_limit: int | None,
+) -> _ReadLog:
     tickets_mapping = ticket_mapping(mapping)
     status_mapping = _status_mapping(mapping)
     event_frames: list[pl.DataFrame] = []
@@ -203,40 +261,14 @@ def import_eventlog(
         if row_limit is not None and rows >= row_limit:
             break
     if ticket_converter is None or status_converter is None:
-        raise MappingError(f"{path.name} has no header row")
+        raise MappingError(f"{reader.path.name} has no header row")
     errors.sort(key=lambda error: error.row)
-    all_events = pl.concat(event_frames) if event_frames else pl.DataFrame()
-    all_tickets = pl.concat(ticket_frames) if ticket_frames else pl.DataFrame()
-    mapped = set(mapping.columns) | set(mapping.defaults)
-    with BatchWriter(
-        source=mapping.source,
-        strict=strict,
-        dry_run=dry_run,
-        create_missing_customers=create_missing_customers,
-        on_errors=on_errors,
-    ) as writer:
-        writer.add_errors("status_changes", errors, rejected_rows=rejected)
-        if all_events.height:
-            tickets, changes = derive(
-                all_events.drop("external_id"), all_tickets, mapped=mapped, order=spec.order
-            )
-            supplied = ticket_converter.supplied | set(DERIVED_FIELDS)
-            writer.write_frame(
-                "tickets",
-                tickets,
-                file=path.name,
-                supplied=supplied,
-                column_names=ticket_converter.column_names,
-            )
-            writer.write_frame(
-                "status_changes",
-                changes,
-                file=path.name,
-                column_names=status_converter.column_names,
-            )
-    formats = {
-        name: describe_format(f[0])
-        for name, f in {**ticket_converter.formats, **status_converter.formats}.items()
-    }
-    warnings = [f"no column for {entry}" for entry in ticket_converter.missing_optional]
-    return FileImportResult(writer.result, rows, fmt, warnings, formats)
+    return _ReadLog(
+        events=pl.concat(event_frames) if event_frames else pl.DataFrame(),
+        tickets=pl.concat(ticket_frames) if ticket_frames else pl.DataFrame(),
+        errors=errors,
+        rows=rows,
+        rejected=rejected,
+        ticket_converter=ticket_converter,
+        status_converter=status_converter,
+    )

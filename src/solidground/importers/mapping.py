@@ -148,9 +148,8 @@ def _column_spec(name: str, raw: Any, where: str) -> ColumnSpec:
     )
 
 
-def parse_mapping(data: dict[str, Any], *, origin: str) -> Mapping:
-    """Check and build a mapping from its TOML/YAML data; errors name ``origin`` and the key."""
-    known = {
+_KNOWN_KEYS = frozenset(
+    {
         "name",
         "source",
         "kind",
@@ -170,7 +169,12 @@ def parse_mapping(data: dict[str, Any], *, origin: str) -> Mapping:
         "defaults",
         "eventlog",
     }
-    unknown = set(data) - known
+)
+
+
+def parse_mapping(data: dict[str, Any], *, origin: str) -> Mapping:
+    """Check and build a mapping from its TOML/YAML data; errors name ``origin`` and the key."""
+    unknown = set(data) - _KNOWN_KEYS
     if unknown:
         raise MappingError(f"{origin}: unknown keys {', '.join(sorted(unknown))}")
     for key in ("source", "kind"):
@@ -183,6 +187,48 @@ def parse_mapping(data: dict[str, Any], *, origin: str) -> Mapping:
     if len(source) > 40:
         raise MappingError(f"{origin}: source {source!r} is longer than 40 characters")
     record_kind = "tickets" if kind == "eventlog" else kind
+    columns, values, defaults = _field_tables(data, record_kind, origin)
+    tz = str(data.get("timezone", "Europe/Berlin"))
+    if tz not in zoneinfo.available_timezones():
+        raise MappingError(f"{origin}: timezone {tz!r} is not an IANA zone such as Europe/Berlin")
+    date_order = str(data.get("date_order", "auto"))
+    if date_order not in DATE_ORDERS:
+        raise MappingError(f"{origin}: date_order must be one of {', '.join(DATE_ORDERS)}")
+    decimal_separator = str(data.get("decimal_separator", "auto"))
+    if decimal_separator not in ("auto", ",", "."):
+        raise MappingError(f'{origin}: decimal_separator must be "auto", "," or "."')
+    delimiter = str(data.get("delimiter", "auto"))
+    if delimiter == "\\t":
+        delimiter = "\t"
+    return Mapping(
+        name=str(data.get("name") or Path(origin).stem),
+        source=source,
+        kind=kind,
+        columns=columns,
+        values=values,
+        defaults=defaults,
+        description=str(data.get("description", "")),
+        timezone=tz,
+        encoding=str(data.get("encoding", "auto")),
+        delimiter=delimiter,
+        decimal_separator=decimal_separator,
+        date_format=str(data.get("date_format", "auto")),
+        date_order=date_order,
+        sheet=str(data.get("sheet", "")),
+        header_row=int(data.get("header_row", 1)),
+        null_values=_as_tuple(data.get("null_values"), f"{origin} null_values"),
+        external_id_columns=_as_tuple(
+            data.get("external_id_columns"), f"{origin} external_id_columns"
+        ),
+        eventlog=_eventlog_spec(data, origin) if kind == "eventlog" else None,
+        origin=origin,
+    )
+
+
+def _field_tables(
+    data: dict[str, Any], record_kind: str, origin: str
+) -> tuple[dict[str, ColumnSpec], dict[str, dict[Any, Any]], dict[str, Any]]:
+    """[columns], [values.FIELD] and [defaults], each naming only fields of the record."""
     fields = frame_schema(record_kind)  # type: ignore[arg-type]
     raw_columns = data.get("columns") or {}
     if not isinstance(raw_columns, dict):
@@ -205,63 +251,29 @@ def parse_mapping(data: dict[str, Any], *, origin: str) -> Mapping:
     for name in defaults:
         if name not in fields:
             raise MappingError(f"{origin}: [defaults] {name!r} is not a field of {record_kind}")
-    tz = str(data.get("timezone", "Europe/Berlin"))
-    if tz not in zoneinfo.available_timezones():
-        raise MappingError(f"{origin}: timezone {tz!r} is not an IANA zone such as Europe/Berlin")
-    date_order = str(data.get("date_order", "auto"))
-    if date_order not in DATE_ORDERS:
-        raise MappingError(f"{origin}: date_order must be one of {', '.join(DATE_ORDERS)}")
-    decimal_separator = str(data.get("decimal_separator", "auto"))
-    if decimal_separator not in ("auto", ",", "."):
-        raise MappingError(f'{origin}: decimal_separator must be "auto", "," or "."')
-    eventlog = None
-    if kind == "eventlog":
-        raw_log = data.get("eventlog")
-        if not isinstance(raw_log, dict):
-            raise MappingError(
-                f"{origin}: an event log mapping needs an [eventlog] table with ticket, "
-                "changed_at and status columns"
-            )
-        try:
-            eventlog = EventLogSpec(
-                ticket_column=_as_tuple(raw_log["ticket"], f"{origin} [eventlog] ticket"),
-                changed_at_column=_as_tuple(
-                    raw_log["changed_at"], f"{origin} [eventlog] changed_at"
-                ),
-                status_column=_as_tuple(raw_log["status"], f"{origin} [eventlog] status"),
-                sequence_column=_as_tuple(raw_log.get("sequence"), f"{origin} [eventlog] sequence"),
-                order=str(raw_log.get("order", "time")),
-            )
-        except KeyError as exc:
-            raise MappingError(f"{origin}: [eventlog] needs {exc.args[0]!r}") from None
-        if eventlog.order not in ("time", "sequence", "file"):
-            raise MappingError(f'{origin}: [eventlog] order must be "time", "sequence" or "file"')
-    delimiter = str(data.get("delimiter", "auto"))
-    if delimiter == "\\t":
-        delimiter = "\t"
-    return Mapping(
-        name=str(data.get("name") or Path(origin).stem),
-        source=source,
-        kind=kind,
-        columns=columns,
-        values={name: dict(table) for name, table in values.items()},
-        defaults=dict(defaults),
-        description=str(data.get("description", "")),
-        timezone=tz,
-        encoding=str(data.get("encoding", "auto")),
-        delimiter=delimiter,
-        decimal_separator=decimal_separator,
-        date_format=str(data.get("date_format", "auto")),
-        date_order=date_order,
-        sheet=str(data.get("sheet", "")),
-        header_row=int(data.get("header_row", 1)),
-        null_values=_as_tuple(data.get("null_values"), f"{origin} null_values"),
-        external_id_columns=_as_tuple(
-            data.get("external_id_columns"), f"{origin} external_id_columns"
-        ),
-        eventlog=eventlog,
-        origin=origin,
-    )
+    return columns, {name: dict(table) for name, table in values.items()}, dict(defaults)
+
+
+def _eventlog_spec(data: dict[str, Any], origin: str) -> EventLogSpec:
+    raw_log = data.get("eventlog")
+    if not isinstance(raw_log, dict):
+        raise MappingError(
+            f"{origin}: an event log mapping needs an [eventlog] table with ticket, "
+            "changed_at and status columns"
+        )
+    try:
+        eventlog = EventLogSpec(
+            ticket_column=_as_tuple(raw_log["ticket"], f"{origin} [eventlog] ticket"),
+            changed_at_column=_as_tuple(raw_log["changed_at"], f"{origin} [eventlog] changed_at"),
+            status_column=_as_tuple(raw_log["status"], f"{origin} [eventlog] status"),
+            sequence_column=_as_tuple(raw_log.get("sequence"), f"{origin} [eventlog] sequence"),
+            order=str(raw_log.get("order", "time")),
+        )
+    except KeyError as exc:
+        raise MappingError(f"{origin}: [eventlog] needs {exc.args[0]!r}") from None
+    if eventlog.order not in ("time", "sequence", "file"):
+        raise MappingError(f'{origin}: [eventlog] order must be "time", "sequence" or "file"')
+    return eventlog
 
 
 def load_mapping(path: Path) -> Mapping:

@@ -128,28 +128,7 @@ def map_tickets(
         customer_name = queue_customer_name(queue_id, queue_names)
         status = ticket_status(ticket.get("status"), on_hold=bool(ticket.get("on_hold")))
 
-        changes = [
-            StatusChangeRecord(
-                external_id=f"ticket-{ticket_id}-opened",
-                ticket_ref=ticket_id,
-                changed_at=created_at,
-                status="new",
-                source_status=str(opening.get("title") or "Opened"),
-            )
-        ]
-        for when, followup in later:
-            new_status = followup.get("new_status")
-            if new_status is None:
-                continue
-            changes.append(
-                StatusChangeRecord(
-                    external_id=f"followup-{followup['id']}",
-                    ticket_ref=ticket_id,
-                    changed_at=when,
-                    status=ticket_status(new_status),
-                    source_status=STATUS_NAMES.get(int(new_status), str(new_status)),
-                )
-            )
+        changes = _status_changes(ticket_id, created_at, opening, later)
         out.status_changes.extend(changes)
         lifecycle = ticket_lifecycle(
             [(change.changed_at, change.status) for change in changes],
@@ -191,21 +170,62 @@ def map_tickets(
                 reopen_count=lifecycle.reopen_count,
             )
         )
-        for when, followup in followups:
-            minutes = minutes_spent(followup.get("time_spent"))
-            if minutes <= 0:
-                continue
-            user = followup.get("user")
-            out.time_entries.append(
-                TimeEntryRecord(
-                    external_id=f"followup-{followup['id']}",
-                    ticket_ref=ticket_id,
-                    started_at=when,
-                    minutes=minutes,
-                    billing=billing,
-                    technician=f"helpdesk user #{user}" if user is not None else "",
-                    description=str(followup.get("title") or ""),
-                )
-            )
+        out.time_entries.extend(_time_entries(ticket_id, followups, billing))
     out.contacts = list(contacts.values())
     return out
+
+
+def _status_changes(
+    ticket_id: str,
+    created_at: datetime,
+    opening: Mapping[str, Any],
+    later: list[tuple[datetime, Mapping[str, Any]]],
+) -> list[StatusChangeRecord]:
+    """ "Opened" at creation, then each follow-up that set a new status."""
+    changes = [
+        StatusChangeRecord(
+            external_id=f"ticket-{ticket_id}-opened",
+            ticket_ref=ticket_id,
+            changed_at=created_at,
+            status="new",
+            source_status=str(opening.get("title") or "Opened"),
+        )
+    ]
+    for when, followup in later:
+        new_status = followup.get("new_status")
+        if new_status is None:
+            continue
+        changes.append(
+            StatusChangeRecord(
+                external_id=f"followup-{followup['id']}",
+                ticket_ref=ticket_id,
+                changed_at=when,
+                status=ticket_status(new_status),
+                source_status=STATUS_NAMES.get(int(new_status), str(new_status)),
+            )
+        )
+    return changes
+
+
+def _time_entries(
+    ticket_id: str, followups: list[tuple[datetime, Mapping[str, Any]]], billing: str
+) -> list[TimeEntryRecord]:
+    """A time entry for each follow-up with time spent."""
+    entries = []
+    for when, followup in followups:
+        minutes = minutes_spent(followup.get("time_spent"))
+        if minutes <= 0:
+            continue
+        user = followup.get("user")
+        entries.append(
+            TimeEntryRecord(
+                external_id=f"followup-{followup['id']}",
+                ticket_ref=ticket_id,
+                started_at=when,
+                minutes=minutes,
+                billing=billing,
+                technician=f"helpdesk user #{user}" if user is not None else "",
+                description=str(followup.get("title") or ""),
+            )
+        )
+    return entries

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -219,25 +219,11 @@ def map_payloads(payloads: ZammadPayloads, *, minutes_per_unit: float = 1.0) -> 
             ticket.get("priority") or ""
         )
 
-        changes = _status_changes(
-            ticket_id, payloads.histories.get(ticket_id, []), status_of, created_at
+        history = payloads.histories.get(ticket_id, [])
+        changes = _status_changes(ticket_id, history, status_of, created_at)
+        _add_creation_state(
+            changes, ticket_id, history, status_of, created_at, source_state, status
         )
-        if not changes or changes[0].changed_at > created_at:
-            # The state the ticket was created in: what its first change left, else (no
-            # change at all) the state it still has.
-            initial = _initial_status(payloads.histories.get(ticket_id, []), status_of)
-            if initial is None:
-                initial = ("new", "new") if changes else (source_state, status)
-            changes.insert(
-                0,
-                StatusChangeRecord(
-                    external_id=f"ticket-{ticket_id}-created",
-                    ticket_ref=str(ticket_id),
-                    changed_at=created_at,
-                    status=initial[1],
-                    source_status=initial[0],
-                ),
-            )
         out.status_changes.extend(changes)
         close_at = parse_instant(ticket.get("close_at"))
         lifecycle = ticket_lifecycle(
@@ -272,6 +258,34 @@ def map_payloads(payloads: ZammadPayloads, *, minutes_per_unit: float = 1.0) -> 
             if record is not None:
                 out.time_entries.append(record)
     return out
+
+
+def _add_creation_state(
+    changes: list[StatusChangeRecord],
+    ticket_id: int,
+    history: list[dict[str, Any]],
+    status_of: Callable[[object, object], tuple[str, str]],
+    created_at: datetime,
+    source_state: str,
+    status: str,
+) -> None:
+    """Put the state the ticket was created in first, unless a change already starts there:
+    what its first change left, else (no change at all) the state it still has."""
+    if changes and changes[0].changed_at <= created_at:
+        return
+    initial = _initial_status(history, status_of)
+    if initial is None:
+        initial = ("new", "new") if changes else (source_state, status)
+    changes.insert(
+        0,
+        StatusChangeRecord(
+            external_id=f"ticket-{ticket_id}-created",
+            ticket_ref=str(ticket_id),
+            changed_at=created_at,
+            status=initial[1],
+            source_status=initial[0],
+        ),
+    )
 
 
 def _channel(ticket: Mapping[str, Any]) -> str:
