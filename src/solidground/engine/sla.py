@@ -151,20 +151,14 @@ def evaluate_tickets(
     Returns one row per ticket, in the order of ``tickets``, with the columns described in
     docs/sla.md: targets, counted business seconds, paused business seconds, due instants,
     states, margins and near-breach flags per clock.
+
+    (Longer than most functions here, on purpose: the steps share a dozen aligned arrays, and
+    reading them in one place, in order, is what makes the clock arithmetic checkable.)
     """
     now_s = epoch_seconds(now, "now")
     frame = _require(tickets, TICKET_COLUMNS, "tickets")
     n = frame.height
-    ticket_ids = frame.get_column("ticket_id").cast(pl.Int64)
-    if ticket_ids.null_count():
-        raise ValueError("tickets.ticket_id: contains nulls")
-    if ticket_ids.n_unique() != n:
-        dupes = ticket_ids.filter(ticket_ids.is_duplicated()).unique().sort().head(5).to_list()
-        raise ValueError(f"tickets.ticket_id: duplicate ids, for example {dupes}")
-    created, created_nulls = _instants(frame, "created_at", "tickets")
-    if created_nulls is not None:
-        bad = ticket_ids.filter(pl.Series(created_nulls)).head(5).to_list()
-        raise ValueError(f"tickets.created_at: missing for tickets {bad}")
+    ticket_ids, created = _ticket_ids_and_creation(frame)
     first_response, first_response_nulls = _instants(frame, "first_response_at", "tickets")
     resolved, resolved_nulls = _instants(frame, "resolved_at", "tickets")
     plan = _PolicyPlan(policies, frame, ticket_ids)
@@ -194,28 +188,9 @@ def evaluate_tickets(
     pause_start = np.clip(pause_start, created[rows], span_end[rows])
     pause_end = np.clip(pause_end, created[rows], span_end[rows])
 
-    # Business time elapsed (B values) per calendar. B values of different calendars live on
-    # different scales; only differences within one ticket are used.
-    b_created = np.zeros(n, dtype=np.int64)
-    b_fr_stop = np.zeros(n, dtype=np.int64)
-    b_res_stop = np.zeros(n, dtype=np.int64)
-    b_pause_start = np.zeros(len(rows), dtype=np.int64)
-    b_pause_end = np.zeros(len(rows), dtype=np.int64)
-    timelines: list[BusinessTimeline | None] = []
-    for group, calendar in enumerate(plan.calendars):
-        mine = _selector(plan.calendar_group == group)
-        pause_mine = _selector(plan.calendar_group[rows] == group)
-        lo = int(created[mine].min(initial=_NO_EVENT))
-        timelines.append(None)
-        if lo == _NO_EVENT:
-            continue
-        hi = int(span_end[mine].max())
-        timeline = timelines[group] = calendar.timeline(lo, hi)
-        b_created[mine] = timeline.elapsed(created[mine])
-        b_fr_stop[mine] = timeline.elapsed(fr_stop[mine])
-        b_res_stop[mine] = timeline.elapsed(res_stop[mine])
-        b_pause_start[pause_mine] = timeline.elapsed(pause_start[pause_mine])
-        b_pause_end[pause_mine] = timeline.elapsed(pause_end[pause_mine])
+    timelines, (b_created, b_fr_stop, b_res_stop), (b_pause_start, b_pause_end) = _business_elapsed(
+        plan, rows, span_end, (created, fr_stop, res_stop), (pause_start, pause_end)
+    )
 
     fr_span = b_fr_stop - b_created
     res_span = b_res_stop - b_created
@@ -253,6 +228,53 @@ def evaluate_tickets(
         clock.judge(now_s, plan.near_breach_share)
 
     return _result_frame(ticket_ids, plan.has_policy, fr, res)
+
+
+def _ticket_ids_and_creation(frame: pl.DataFrame) -> tuple[pl.Series, np.ndarray]:
+    """The tickets' ids (present and unique) and creation instants (present), or a
+    ValueError naming up to five offending tickets."""
+    ticket_ids = frame.get_column("ticket_id").cast(pl.Int64)
+    if ticket_ids.null_count():
+        raise ValueError("tickets.ticket_id: contains nulls")
+    if ticket_ids.n_unique() != frame.height:
+        dupes = ticket_ids.filter(ticket_ids.is_duplicated()).unique().sort().head(5).to_list()
+        raise ValueError(f"tickets.ticket_id: duplicate ids, for example {dupes}")
+    created, created_nulls = _instants(frame, "created_at", "tickets")
+    if created_nulls is not None:
+        bad = ticket_ids.filter(pl.Series(created_nulls)).head(5).to_list()
+        raise ValueError(f"tickets.created_at: missing for tickets {bad}")
+    return ticket_ids, created
+
+
+def _business_elapsed(
+    plan: _PolicyPlan,
+    rows: np.ndarray,
+    span_end: np.ndarray,
+    ticket_instants: tuple[np.ndarray, ...],
+    pause_instants: tuple[np.ndarray, ...],
+) -> tuple[list[BusinessTimeline | None], tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Business time elapsed (B values) at each instant, per ticket calendar, and the
+    calendars' timelines. ``ticket_instants`` are per ticket (the first is the creation),
+    ``pause_instants`` per pause row (``rows`` maps them to tickets). B values of different
+    calendars live on different scales; only differences within one ticket are used."""
+    created = ticket_instants[0]
+    b_tickets = tuple(np.zeros(len(created), dtype=np.int64) for _ in ticket_instants)
+    b_pauses = tuple(np.zeros(len(rows), dtype=np.int64) for _ in pause_instants)
+    timelines: list[BusinessTimeline | None] = []
+    for group, calendar in enumerate(plan.calendars):
+        mine = _selector(plan.calendar_group == group)
+        pause_mine = _selector(plan.calendar_group[rows] == group)
+        lo = int(created[mine].min(initial=_NO_EVENT))
+        timelines.append(None)
+        if lo == _NO_EVENT:
+            continue
+        hi = int(span_end[mine].max())
+        timeline = timelines[group] = calendar.timeline(lo, hi)
+        for b_values, instants in zip(b_tickets, ticket_instants, strict=True):
+            b_values[mine] = timeline.elapsed(instants[mine])
+        for b_values, instants in zip(b_pauses, pause_instants, strict=True):
+            b_values[pause_mine] = timeline.elapsed(instants[pause_mine])
+    return timelines, b_tickets, b_pauses
 
 
 @dataclass
