@@ -1,4 +1,4 @@
-"""factory_boy factories for the domain models (GUIDE.md: factories or the demo generator)."""
+"""factory_boy factories for the domain models: test data comes from these or the demo generator."""
 
 from __future__ import annotations
 

@@ -161,46 +161,7 @@ def map_scope(
     rest = [i for i, item in enumerate(item_ids) if item is None]
 
     if rest and train_classifier and labelled >= MIN_LABELLED:
-        sample = _training_sample(tickets, items)
-        sample_texts = load_ticket_texts(sample["ticket_id"].to_list())
-        sample = sample.join(sample_texts, on="ticket_id", how="inner")
-        classifier = ScopeClassifier(seed=SEED)
-        try:
-            classifier.fit(_texts(sample), sample["key"].to_list())
-        except ValueError as exc:
-            # Too few labels per item: the classifier declines; tickets stay unmapped.
-            report["classifier_error"] = str(exc)
-        else:
-            assert classifier.report_ is not None
-            cv = classifier.report_
-            report.update(
-                classifier_trained=True,
-                training_tickets=cv.n,
-                threshold=None if math.isinf(cv.threshold) else cv.threshold,
-                target_precision=cv.target_precision,
-                target_reached=cv.target_reached,
-                precision=None if math.isnan(cv.precision) else cv.precision,
-                precision_low=None
-                if math.isnan(cv.precision_interval[0])
-                else cv.precision_interval[0],
-                precision_high=None
-                if math.isnan(cv.precision_interval[1])
-                else cv.precision_interval[1],
-                coverage=None if math.isnan(cv.coverage) else cv.coverage,
-                skipped_labels=dict(cv.skipped_labels),
-            )
-            predicted, confidence = classifier.predict([unlabelled["text"][i] for i in rest])
-            key_to_item = {
-                (row["contract_id"], _item_key(row["code"], row["name"])): row["item_id"]
-                for row in items.iter_rows(named=True)
-            }
-            contracts = unlabelled["contract_id"].to_list()
-            for i, label, conf in zip(rest, predicted, confidence.tolist(), strict=True):
-                confidences[i] = conf
-                item = key_to_item.get((contracts[i], label)) if label is not None else None
-                if item is not None:
-                    item_ids[i] = item
-                    methods[i] = "classifier"
+        _classify(tickets, items, unlabelled, rest, item_ids, methods, confidences, report)
     elif rest and previous is not None and previous.height:
         kept = previous.filter(pl.col("method") == "classifier")
         earlier = dict(zip(kept["ticket_id"].to_list(), kept["item_id"].to_list(), strict=True))
@@ -223,3 +184,58 @@ def map_scope(
     for method in ("rule", "classifier", "unmapped"):
         report[method] = int((mapping["method"] == method).sum())
     return ScopeResult(mapping, report)
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _classify(
+    tickets: pl.DataFrame,
+    items: pl.DataFrame,
+    unlabelled: pl.DataFrame,
+    rest: list[int],
+    item_ids: list[int | None],
+    methods: list[str],
+    confidences: list[float | None],
+    report: dict[str, Any],
+) -> None:
+    """Train the classifier on the labelled tickets and map the ``rest`` that it is sure of
+    (``item_ids``, ``methods`` and ``confidences`` are filled in place); its cross-validated
+    precision and coverage go into ``report``. Too few labels: it declines, and says why."""
+    sample = _training_sample(tickets, items)
+    sample_texts = load_ticket_texts(sample["ticket_id"].to_list())
+    sample = sample.join(sample_texts, on="ticket_id", how="inner")
+    classifier = ScopeClassifier(seed=SEED)
+    try:
+        classifier.fit(_texts(sample), sample["key"].to_list())
+    except ValueError as exc:
+        # Too few labels per item: the classifier declines; tickets stay unmapped.
+        report["classifier_error"] = str(exc)
+        return
+    assert classifier.report_ is not None
+    cv = classifier.report_
+    report.update(
+        classifier_trained=True,
+        training_tickets=cv.n,
+        threshold=None if math.isinf(cv.threshold) else cv.threshold,
+        target_precision=cv.target_precision,
+        target_reached=cv.target_reached,
+        precision=_nan_to_none(cv.precision),
+        precision_low=_nan_to_none(cv.precision_interval[0]),
+        precision_high=_nan_to_none(cv.precision_interval[1]),
+        coverage=_nan_to_none(cv.coverage),
+        skipped_labels=dict(cv.skipped_labels),
+    )
+    predicted, confidence = classifier.predict([unlabelled["text"][i] for i in rest])
+    key_to_item = {
+        (row["contract_id"], _item_key(row["code"], row["name"])): row["item_id"]
+        for row in items.iter_rows(named=True)
+    }
+    contracts = unlabelled["contract_id"].to_list()
+    for i, label, conf in zip(rest, predicted, confidence.tolist(), strict=True):
+        confidences[i] = conf
+        item = key_to_item.get((contracts[i], label)) if label is not None else None
+        if item is not None:
+            item_ids[i] = item
+            methods[i] = "classifier"

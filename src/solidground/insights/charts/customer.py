@@ -161,6 +161,7 @@ def _rate_point(period: PeriodFigures, measure: str, rate: Rate) -> dict[str, An
 
 def reliability_chart(reliability: Reliability) -> Chart:
     """Monthly first-response and resolution SLA compliance with their intervals and target."""
+    # Most of this function is the Vega-Lite spec, written out as the one literal it is.
     months = reliability.months
     response, resolution = gettext("First response"), gettext("Resolution")
     values = [
@@ -311,6 +312,7 @@ def satisfaction_chart(satisfaction: Satisfaction) -> Chart:
 
 def ledger_chart(ledger: Ledger) -> Chart:
     """Customer-facing hours per month, stacked: included, billed, goodwill (not billed)."""
+    # Most of this function is the Vega-Lite spec, written out as the one literal it is.
     months = ledger.months
     categories = [
         (gettext("Included"), "hours_included", SKY),
@@ -402,6 +404,7 @@ def ledger_chart(ledger: Ledger) -> Chart:
 
 def contact_chart(contact: ContactIntensity) -> Chart:
     """Contact intensity per month against the portfolio median per seat (1.0)."""
+    # Most of this function is the Vega-Lite spec, written out as the one literal it is.
     months = contact.months
     values = [
         {

@@ -18,14 +18,10 @@ SCATTER_AXES = ("margin", "cost")
 WHALE_POINTS = 400
 
 
-def satisfaction_scatter(
-    rows: list[PortfolioRow], *, x_axis: str, url_of: Callable[[int], str]
-) -> Chart:
-    """CSAT (with its 95% interval as a vertical rule) against agreement margin or cost to
-    serve, one point per customer coloured by segment; a click opens the customer."""
-    by_margin = x_axis != "cost"
-    currency = settings.CURRENCY
-    x_title = _("Agreement margin") if by_margin else _("Cost to serve")
+def _scatter_points(
+    rows: list[PortfolioRow], *, by_margin: bool, url_of: Callable[[int], str]
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The scatter's points, and how many customers lack a CSAT or an x value."""
     values: list[dict[str, Any]] = []
     no_csat = no_x = 0
     for row in rows:
@@ -51,6 +47,19 @@ def satisfaction_scatter(
                 "url": url_of(row.customer_id),
             }
         )
+    return values, no_csat, no_x
+
+
+def satisfaction_scatter(
+    rows: list[PortfolioRow], *, x_axis: str, url_of: Callable[[int], str]
+) -> Chart:
+    """CSAT (with its 95% interval as a vertical rule) against agreement margin or cost to
+    serve, one point per customer coloured by segment; a click opens the customer."""
+    # Most of this function is the Vega-Lite spec, written out as the one literal it is.
+    by_margin = x_axis != "cost"
+    currency = settings.CURRENCY
+    x_title = _("Agreement margin") if by_margin else _("Cost to serve")
+    values, no_csat, no_x = _scatter_points(rows, by_margin=by_margin, url_of=url_of)
     labels = {row.segment: str(SEGMENT_NAMES[row.segment]) for row in rows if row.segment}
     colour = {
         "field": "segment",
@@ -163,6 +172,7 @@ def satisfaction_scatter(
 
 def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
     """Cumulative profit (share of the total) over customers sorted by profit."""
+    # Most of this function is the Vega-Lite spec, written out as the one literal it is.
     drawn = [row for row in whale.rows if row.cumulative_share is not None]
     if len(drawn) > WHALE_POINTS:
         # A line of 3,000 customers looks the same drawn through 400 of them; the peak and both
