@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from solidground.insights.actions import analyze
+from solidground.insights.messages import SEGMENT_NAMES
 from tests.portfolio_fixtures import SmallPortfolio
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +89,21 @@ def test_admin_lists_every_domain_model(manager_client: Client) -> None:
         "Highlights",
     ):
         assert name in page, name
+
+
+def test_a_german_visit_does_not_leave_german_labels_for_the_next_english_one(
+    manager_client: Client, small_portfolio: SmallPortfolio
+) -> None:
+    # given an analysed portfolio that a German-speaking colleague has just looked at
+    analyze(now=NOW)
+    german_page = manager_client.get("/?months=3", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    with translation.override("de"):
+        german = {str(name) for name in SEGMENT_NAMES.values()}
+    with translation.override("en"):
+        english = {str(name) for name in SEGMENT_NAMES.values()}
+    shown_in_german = {name for name in german - english if name in german_page}
+    assert shown_in_german  # the German page does show German segment names
+    # when an English-speaking colleague opens it next
+    page = manager_client.get("/?months=3", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # then none of those German names is on the English page (the cache is per language)
+    assert not {name for name in shown_in_german if name in page}

@@ -23,17 +23,22 @@ Kinds:
 ``reopen_high``
     Reopen rate in the last quarter at least 8% (the field's "a problem") with the interval's
     lower end above 5%.
+``unhappy_answer``
+    Unhappy answers (the bottom quarter of the scale) to ticket or relationship surveys in the
+    30 days (``RECENT_ANSWER_DAYS``) before the analysis: a single one is worth a call, whatever
+    the rates say.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import polars as pl
 
+from solidground.engine.portfolio import answer_polarity
 from solidground.engine.stats import wilson_interval
 
 __all__ = ["SEVERITY", "FindingThresholds", "build_findings"]
@@ -46,12 +51,19 @@ _SEGMENT_FINDINGS: Final = {
         "sla_response_low": "urgent",
         "unhappy_high": "urgent",
         "noticed_high": "warning",
+        # Cancelled after service problems (engine.segments, rule cancelled_after_problems).
+        "cancelled": "urgent",
+        "sla_resolution_under": "warning",
+        "sla_response_under": "warning",
+        "unhappy_over": "warning",
+        "noticed_over": "warning",
     },
     "service_trap": {
         "goodwill_high": "warning",
         "goodwill_creeping": "warning",
         "tickets_rising": "warning",
         "margin_falling": "warning",
+        "goodwill_cost_rising": "warning",
     },
     "unprofitable": {"margin_negative": "warning"},
     "quiet": {"no_answers": "info"},
@@ -246,6 +258,42 @@ def _from_segments(segments: pl.DataFrame) -> list[dict[str, Any]]:
     return found
 
 
+RECENT_ANSWER_DAYS: Final = 30
+
+
+def unhappy_answers(
+    surveys: pl.DataFrame, *, now: datetime, days: int = RECENT_ANSWER_DAYS
+) -> list[dict[str, Any]]:
+    """One ``unhappy_answer`` finding per customer with unhappy ticket or relationship answers
+    answered in the ``days`` before ``now`` (``surveys``: the store's survey frame)."""
+    since = now - timedelta(days=days)
+    recent = surveys.filter(
+        pl.col("kind").is_in(["ticket_csat", "relationship"])
+        & pl.col("answered_at").is_not_null()
+        & (pl.col("answered_at") >= since)
+        & (pl.col("answered_at") <= now)
+    ).filter(answer_polarity(pl.col("score"), pl.col("scale_min"), pl.col("scale_max")) == -1)
+    if recent.is_empty():
+        return []
+    grouped = (
+        recent.group_by("customer_id")
+        .agg(answers=pl.len(), latest=pl.col("answered_at").max())
+        .sort("customer_id")
+    )
+    return [
+        _finding(
+            int(row["customer_id"]),
+            "unhappy_answer",
+            "urgent",
+            row["latest"].date(),
+            answers=int(row["answers"]),
+            days=days,
+            latest=row["latest"].date().isoformat(),
+        )
+        for row in grouped.iter_rows(named=True)
+    ]
+
+
 def build_findings(
     *,
     segments: pl.DataFrame,
@@ -254,6 +302,8 @@ def build_findings(
     out_of_scope: pl.DataFrame,
     as_of: date,
     thresholds: FindingThresholds | None = None,
+    surveys: pl.DataFrame | None = None,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Every finding, most severe first.
 
@@ -261,7 +311,8 @@ def build_findings(
     quarterly metrics. ``quarter_changes``: :func:`solidground.engine.trends.figure_changes`
     for quarters. ``out_of_scope``: customer_id, item_id, item_name, item_code, rate,
     tickets, hours, value over the last ``thresholds.months`` months. ``as_of``: the last
-    complete month (the out-of-scope window's last month).
+    complete month (the out-of-scope window's last month). ``surveys`` and ``now``: the survey
+    frame and the analysis time, for ``unhappy_answer`` (left out without them).
     """
     t = thresholds or FindingThresholds()
     last_quarter = quarters.join(
@@ -273,6 +324,7 @@ def build_findings(
         *_ticket_rises(quarter_changes, last_quarter, t),
         *_reopens(last_quarter, t),
         *_out_of_scope(out_of_scope, t, as_of),
+        *(unhappy_answers(surveys, now=now) if surveys is not None and now is not None else []),
     ]
     found.sort(key=lambda f: (-f["severity"], f["customer_id"], f["kind"]))
     return found

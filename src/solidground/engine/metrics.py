@@ -27,13 +27,19 @@ rows in the last bit, and the figures must not depend on which way they were com
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
 import polars as pl
 
-from solidground.engine.periods import PeriodKind, date_period_start, local_time, period_start
+from solidground.engine.periods import (
+    PeriodKind,
+    add_months,
+    date_period_start,
+    local_time,
+    period_start,
+)
 from solidground.engine.portfolio import (
     BILLING_CATEGORIES,
     DECIDED_STATES,
@@ -43,8 +49,8 @@ from solidground.engine.portfolio import (
 )
 from solidground.engine.stats import (
     BetaPrior,
-    fit_beta_prior,
     nps_interval,
+    ranking_prior,
     shrunk_rate,
 )
 
@@ -52,11 +58,15 @@ __all__ = [
     "AFTER_HOURS_CLOSE",
     "AFTER_HOURS_OPEN",
     "BREACH_STATES",
+    "EDGE_GAP_DAYS",
+    "Coverage",
     "MetricInputs",
     "PortfolioBaseline",
     "customer_period_metrics",
+    "data_coverage",
     "out_of_scope_ledger",
     "portfolio_baseline",
+    "with_coverage",
     "with_portfolio_comparison",
 ]
 
@@ -354,11 +364,21 @@ def _revenue(inputs: MetricInputs, *, kind: PeriodKind) -> pl.DataFrame:
         .group_by(*KEYS)
         .agg(revenue_extra=pl.col("amount").sum())
     )
-    return total.join(extra, on=list(KEYS), how="left").select(
-        _key(pl.col("customer_id"), pl.col("period_start")),
-        "revenue",
-        "direct_cost",
-        "revenue_extra",
+    project = (
+        revenue.filter(pl.col("kind") == "project")
+        .group_by(*KEYS)
+        .agg(revenue_project=pl.col("amount").sum())
+    )
+    return (
+        total.join(extra, on=list(KEYS), how="left")
+        .join(project, on=list(KEYS), how="left")
+        .select(
+            _key(pl.col("customer_id"), pl.col("period_start")),
+            "revenue",
+            "direct_cost",
+            "revenue_extra",
+            "revenue_project",
+        )
     )
 
 
@@ -408,6 +428,7 @@ _FIGURES: Final = (
     "interactions",
     "after_hours_interactions",
     "revenue_extra",
+    "revenue_project",
 )
 _AMOUNTS: Final = (
     *_BASE_AMOUNTS,
@@ -416,11 +437,86 @@ _AMOUNTS: Final = (
     "out_of_scope_free_hours",
     "out_of_scope_free_value",
     "revenue_extra",
+    "revenue_project",
 )
 
 
-def _per_month(numerator: pl.Expr, denominator: pl.Expr, months: int) -> pl.Expr:
-    return pl.when(denominator > 0).then(numerator / denominator / months).otherwise(None)
+def _per_month(numerator: pl.Expr, denominator: pl.Expr, months: pl.Expr) -> pl.Expr:
+    return (
+        pl.when((denominator > 0) & (months > 0))
+        .then(numerator / denominator / months)
+        .otherwise(None)
+    )
+
+
+# A gap at the edge of the data no longer than this (a weekend and a public holiday) is not
+# taken as missing data: a month whose first ticket came on Monday the 3rd is covered whole.
+EDGE_GAP_DAYS: Final = 3
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The local days the data cover: ``first`` to ``last``, both included."""
+
+    first: date
+    last: date
+
+    def union(self, other: Coverage | None) -> Coverage:
+        if other is None:
+            return self
+        return Coverage(min(self.first, other.first), max(self.last, other.last))
+
+
+def data_coverage(inputs: MetricInputs, *, timezone: str) -> Coverage | None:
+    """The first and last local day with any ticket, time entry, contact or survey.
+
+    Revenue lines are left out: they are booked per month and say nothing about which days
+    an export covers. None when there is no such row.
+    """
+    days: list[date] = []
+    for frame, column in (
+        (inputs.tickets, "created_at"),
+        (inputs.time_entries, "started_at"),
+        (inputs.interactions, "occurred_at"),
+        (inputs.surveys, "sent_at"),
+    ):
+        if frame.height:
+            local = frame.select(
+                local_time(pl.col(column), timezone=timezone).dt.date().alias("day")
+            )["day"]
+            first, last = local.min(), local.max()
+            if isinstance(first, date) and isinstance(last, date):
+                days += [first, last]
+    return Coverage(min(days), max(days)) if days else None
+
+
+def with_coverage(
+    frame: pl.DataFrame, *, kind: PeriodKind, coverage: Coverage | None
+) -> pl.DataFrame:
+    """Add days_in_period and days_covered: the period's days inside the data's coverage.
+
+    A gap of up to ``EDGE_GAP_DAYS`` between a period's edge and the coverage's edge counts
+    as covered. Without a coverage every period counts as covered whole.
+    """
+    start = pl.col("period_start")
+    end = start.dt.offset_by(f"{MONTHS_IN[kind]}mo")  # exclusive
+    days = (end - start).dt.total_days().cast(pl.Int64)
+    if coverage is None:
+        return frame.with_columns(days_in_period=days, days_covered=days)
+    first = pl.lit(coverage.first)
+    stop = pl.lit(coverage.last + timedelta(days=1))  # exclusive
+    covered_from = (
+        pl.when((first - start).dt.total_days() <= EDGE_GAP_DAYS)
+        .then(start)
+        .otherwise(pl.max_horizontal(start, first))
+    )
+    covered_to = (
+        pl.when((end - stop).dt.total_days() <= EDGE_GAP_DAYS)
+        .then(end)
+        .otherwise(pl.min_horizontal(end, stop))
+    )
+    covered = (covered_to - covered_from).dt.total_days().clip(lower_bound=0).cast(pl.Int64)
+    return frame.with_columns(days_in_period=days, days_covered=covered)
 
 
 def customer_period_metrics(
@@ -429,8 +525,14 @@ def customer_period_metrics(
     kind: PeriodKind,
     timezone: str,
     loaded_cost_per_hour: float,
+    coverage: Coverage | None = None,
 ) -> pl.DataFrame:
     """One row per customer and period in which anything happened, with every figure.
+
+    ``coverage``: the days the data cover (default: :func:`data_coverage` of ``inputs``; a
+    re-analysis of a few customers passes the portfolio's). The first and last periods it
+    covers only in part get fewer ``days_covered`` than ``days_in_period``, and their rates
+    per month (per seat, per endpoint, RHEM) divide by the months covered, not a full period.
 
     The base figures (hours, revenue, margin, CSAT, SLA compliance) are the same as
     :func:`solidground.engine.portfolio.customer_period_figures` gives and come first, in its
@@ -467,7 +569,10 @@ def customer_period_metrics(
     ).hstack(frame.select(_FIGURES))
     facing = pl.col("hours_billed") + pl.col("hours_included") + pl.col("hours_goodwill")
 
-    months = MONTHS_IN[kind]
+    if coverage is None:
+        coverage = data_coverage(inputs, timezone=timezone)
+    frame = with_coverage(frame, kind=kind, coverage=coverage)
+    months = MONTHS_IN[kind] * pl.col("days_covered") / pl.col("days_in_period")
     frame = frame.join(
         inputs.customers.select("customer_id", "seats", "endpoints"), on="customer_id", how="left"
     ).with_columns(pl.col("seats").fill_null(0), pl.col("endpoints").fill_null(0))
@@ -507,21 +612,41 @@ def customer_period_metrics(
     return frame.sort(*KEYS)
 
 
+# The CSAT prior of a period is fitted on each customer's answers of the year up to it.
+PRIOR_MONTHS: Final = 12
+
+
 def portfolio_baseline(frame: pl.DataFrame) -> PortfolioBaseline:
     """Per period: the median contacts per seat and the Beta prior of CSAT over customers.
 
     The median is taken over customers with seats and any contact in the period: a
     portfolio full of silent customers would otherwise make every contact look intense.
+
+    The prior (``stats.ranking_prior``, strength bounded to 20-200 answers) is fitted on each
+    customer's answers pooled over the ``PRIOR_MONTHS`` up to and including the period (fewer
+    at the start of the data): fitted on one month's handful of answers per customer it
+    jumped from month to month, from nearly no weight to all of the portfolio's answers.
     """
     rows: list[tuple[object, float | None, float, float]] = []
-    columns = frame.select("period_start", "contacts_per_seat", "csat_positive", "csat_responses")
+    columns = frame.select(
+        "customer_id", "period_start", "contacts_per_seat", "csat_positive", "csat_responses"
+    )
+    answers = columns.filter(pl.col("csat_responses") > 0).select(
+        "customer_id", "period_start", "csat_positive", "csat_responses"
+    )
     for (start,), group in columns.group_by("period_start", maintain_order=True):
         contacts = group["contacts_per_seat"].drop_nulls()
         contacts = contacts.filter(contacts > 0)
         median = contacts.median() if contacts.len() else None
-        prior = fit_beta_prior(
-            group["csat_positive"].cast(pl.Float64).to_numpy(),
-            group["csat_responses"].cast(pl.Float64).to_numpy(),
+        first = add_months(start, -(PRIOR_MONTHS - 1))
+        pooled = (
+            answers.filter(pl.col("period_start").is_between(first, start))
+            .group_by("customer_id")
+            .agg(pl.col("csat_positive").sum(), pl.col("csat_responses").sum())
+        )
+        prior = ranking_prior(
+            pooled["csat_positive"].cast(pl.Float64).to_numpy(),
+            pooled["csat_responses"].cast(pl.Float64).to_numpy(),
         )
         rows.append(
             (start, float(median) if median is not None else None, prior.alpha, prior.beta)  # type: ignore[arg-type]

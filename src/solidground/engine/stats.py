@@ -1,6 +1,6 @@
 """Statistics toolbox for the analysis: intervals, shrinkage, rate tests and creep detection.
 
-Every figure the product shows carries its uncertainty (DOMAIN.md, "Metric definitions"). The
+Every figure the product shows carries its uncertainty (docs/domain.md, "Figures"). The
 functions here compute it for whole columns at once: the analysis calls them for about 100,000
 customer-months, so they are closed forms in NumPy, each tested against statsmodels or SciPy.
 
@@ -31,6 +31,7 @@ from scipy import optimize, special, stats
 __all__ = [
     "MIN_CUSTOMERS_FOR_PRIOR",
     "NPS_SMALL_N",
+    "RANKING_PRIOR_STRENGTH",
     "WEAK_PRIOR_STRENGTH",
     "BetaPrior",
     "Creep",
@@ -48,6 +49,7 @@ __all__ = [
     "nps",
     "nps_interval",
     "poisson_rate_test",
+    "ranking_prior",
     "share",
     "shrunk_rate",
     "wilson_interval",
@@ -61,7 +63,8 @@ NPS_SMALL_N: Final = 30
 """Below this many answers ``nps`` uses the adjusted-Wald interval (Lewis and Sauro).
 
 At n = 30 and above the plain Wald margin is used, which is the variant that reproduces the
-DOMAIN.md example (n = 40, 18 promoters, 6 detractors: NPS 30 +/- 22; adjusted-Wald gives +/- 21).
+example in docs/domain.md (n = 40, 18 promoters, 6 detractors: NPS 30 +/- 22; adjusted-Wald
+gives +/- 21).
 """
 
 MIN_CUSTOMERS_FOR_PRIOR: Final = 5
@@ -70,6 +73,16 @@ MIN_CUSTOMERS_FOR_PRIOR: Final = 5
 WEAK_PRIOR_STRENGTH: Final = 2.0
 """Weight of the fallback prior in answers (alpha + beta): enough to keep 0/1 rates off the edges,
 too little to override a customer's own answers."""
+
+RANKING_PRIOR_STRENGTH: Final = (20.0, 200.0)
+"""Bounds of the ranking prior's strength, in answers (``ranking_prior``).
+
+At least 20: then a perfect sample of up to 10 answers never outranks a sample of 100 or more
+answers whose share lies at least halfway between the prior mean and 100% (the guarantee
+holds when the strength exceeds n * N / (N - 2n), 12.5 for n = 10 and N = 100; tested as a
+property). At most 200: a customer with 200 answers still counts half towards its own rank,
+however alike the portfolio's customers are (the unbounded fit runs to all answers then).
+"""
 
 # Relative tolerance for "as likely as the observed count" in the two-sided exact binomial test;
 # the same value SciPy's binomtest uses, so ties caused by rounding count on both tails.
@@ -257,6 +270,10 @@ def wilson_interval(successes: ArrayLike, n: ArrayLike, alpha: float = 0.05) -> 
     half_width = z * np.sqrt(p * (1 - p) / safe_n + z2 / (4 * safe_n**2)) / denominator
     low = np.where(has_data, np.clip(centre - half_width, 0.0, 1.0), np.nan)
     high = np.where(has_data, np.clip(centre + half_width, 0.0, 1.0), np.nan)
+    # At the edges the bounds are exactly 0 and 1: in floating point centre - half_width of an
+    # all-negative sample comes out as 2.8e-17, which is stored and read back as "above 0".
+    low = np.where(has_data & (s == 0), 0.0, low)
+    high = np.where(has_data & (s == m), 1.0, high)
     return Interval(_float_array(low), _float_array(high))
 
 
@@ -381,13 +398,21 @@ def nps_interval(
 ) -> NpsInterval:
     """Observed NPS with its confidence interval, clipped to [-100, 100] (see ``nps``).
 
+    The interval always contains the observed score: where the adjusted-Wald interval (centred
+    on the adjusted score) misses it, which happens only with a single promoter or detractor,
+    it is widened to the observed score.
+
     >>> score, low, high = nps_interval(5, 0, 5)
     >>> float(score), round(float(low)), float(high)
     (100.0, 17, 100.0)
     """
     score, centre, margin = _nps_parts(promoters, detractors, n, alpha, method)
-    low = np.clip(centre - margin, -100.0, 100.0)
-    high = np.clip(centre + margin, -100.0, 100.0)
+    # The adjusted-Wald interval is centred on the adjusted score, which a single answer pulls
+    # so far towards 0 that the interval misses the score shown (1 promoter: 100, interval
+    # -48 to 98). The interval shown always contains the score shown: it is widened to it
+    # (docs/analysis.md, "NPS interval", gives the coverage of the result).
+    low = np.clip(np.fmin(centre - margin, score), -100.0, 100.0)
+    high = np.clip(np.fmax(centre + margin, score), -100.0, 100.0)
     return NpsInterval(score, _float_array(low), _float_array(high))
 
 
@@ -498,6 +523,30 @@ def fit_beta_prior(successes: ArrayLike, n: ArrayLike) -> BetaPrior:
         alpha=mean * strength,
         beta=(1 - mean) * strength,
         method="homogeneous" if at_cap else "mle",
+    )
+
+
+def ranking_prior(successes: ArrayLike, n: ArrayLike) -> BetaPrior:
+    """The prior for ranking customers: ``fit_beta_prior`` with its strength bounded.
+
+    The strength is kept within ``RANKING_PRIOR_STRENGTH`` (20 to 200 answers), so the prior
+    neither collapses (a strength near 0 lets 3 of 3 outrank 95 of 100) nor explodes (a
+    homogeneous portfolio's fit runs to every answer in it, and every customer ranks the
+    same). Too few customers to fit: the lower bound at the pooled mean. Fit it over a pooled
+    window (a year of each customer's answers), not one month: see
+    ``engine.metrics.portfolio_baseline``.
+
+    >>> prior = ranking_prior([9] * 50, [10] * 50)
+    >>> prior.method, prior.strength
+    ('homogeneous', 200.0)
+    """
+    low, high = RANKING_PRIOR_STRENGTH
+    fitted = fit_beta_prior(successes, n)
+    strength = float(np.clip(fitted.strength, low, high))
+    if fitted.method == "weak":
+        strength = low
+    return BetaPrior(
+        alpha=fitted.mean * strength, beta=(1 - fitted.mean) * strength, method=fitted.method
     )
 
 

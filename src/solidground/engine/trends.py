@@ -1,13 +1,15 @@
 """Changes of each figure against the previous period and the same period a year before.
 
-Every figure is compared with the test that fits it (DOMAIN.md):
+Every figure is compared with the test that fits it (docs/domain.md):
 
 * **shares** (CSAT, unhappy, SLA met, first-contact resolution, reopen, noticed negatively,
   response rate): the difference of the two shares with Newcombe's interval; significant when
   the interval excludes 0;
 * **counts** (tickets, interactions, special requests, escalations, complaints, after-hours
   contacts): the ratio of the two rates per day with the Poisson rate test (conditional,
-  mid-p); significant when p < 0.05;
+  mid-p); significant when p < 0.05. The days are those the data cover (``days_covered``
+  of the metrics frame), so a partial month is compared per covered day, and every row
+  says whether either period was partial (``partial``);
 * **amounts** (goodwill share of hours, agreement margin, contacts per seat, effective hourly
   rate): the difference only. Hours and money have no sampling model here, so no test is
   claimed for them; creep (a rise in each of consecutive quarters) is their trend signal.
@@ -26,7 +28,7 @@ from typing import Final, Literal
 import numpy as np
 import polars as pl
 
-from solidground.engine.periods import PeriodKind
+from solidground.engine.periods import PeriodKind, add_months
 from solidground.engine.stats import creep_flags, newcombe_difference, poisson_rate_test
 
 __all__ = [
@@ -82,17 +84,9 @@ _SCHEMA: Final = {
     "high": pl.Float64,
     "p_value": pl.Float64,
     "significant": pl.Boolean,
+    # Either period covered by the data only in part (days_covered < days_in_period).
+    "partial": pl.Boolean,
 }
-
-
-def add_months(day: date, months: int) -> date:
-    """The first of the month ``months`` after (or before) ``day``'s month.
-
-    >>> add_months(date(2026, 2, 1), -3)
-    datetime.date(2025, 11, 1)
-    """
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _shift(kind: PeriodKind, baseline: Baseline) -> int:
@@ -122,7 +116,12 @@ def _pairs(
             *AMOUNT_FIGURES,
         ]
     )
-    frame = frame.select(list(columns))
+    if "days_covered" not in frame.columns:
+        frame = frame.with_columns(
+            days_in_period=_days(pl.col("period_start"), kind).cast(pl.Int64),
+            days_covered=_days(pl.col("period_start"), kind).cast(pl.Int64),
+        )
+    frame = frame.select(*columns, "days_in_period", "days_covered")
     reference = frame.with_columns(
         pl.col("period_start").dt.offset_by(f"{-months}mo").alias("period_start"),
         pl.col("period_start").alias("reference_start"),
@@ -184,8 +183,13 @@ def figure_changes(
         pairs = _pairs(frame, kind, baseline, periods)
         if pairs.height == 0:
             continue
-        keys = pairs.select("customer_id", "period_start", "reference_start").with_columns(
-            baseline=pl.lit(baseline)
+        keys = pairs.select(
+            "customer_id",
+            "period_start",
+            "reference_start",
+            baseline=pl.lit(baseline),
+            partial=(pl.col("days_covered") < pl.col("days_in_period"))
+            | (pl.col("days_covered_ref") < pl.col("days_in_period_ref")),
         )
 
         shares = list(SHARE_FIGURES.values())
@@ -210,9 +214,10 @@ def figure_changes(
             )
             .filter(pl.col("value").is_not_null() & pl.col("reference").is_not_null())
         )
+        # Days the data cover: a partial period's count is compared per covered day.
         exposure = pairs.select(
-            _days(pl.col("period_start"), kind).alias("e1"),
-            _days(pl.col("reference_start"), kind).alias("e2"),
+            pl.col("days_covered").cast(pl.Float64).alias("e1"),
+            pl.col("days_covered_ref").cast(pl.Float64).alias("e2"),
         )
         e1 = np.tile(exposure["e1"].to_numpy(), len(COUNT_FIGURES))
         e2 = np.tile(exposure["e2"].to_numpy(), len(COUNT_FIGURES))

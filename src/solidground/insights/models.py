@@ -65,6 +65,11 @@ class CustomerPeriod(models.Model):
     )
     period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices)
     period_start = models.DateField(_("period start"))
+    # The days the data cover: fewer than the period's days for the first and last periods of
+    # an export that starts or ends inside them (a partial period, "so far" for the current
+    # one). Rates per month divide by the months covered (engine.metrics.with_coverage).
+    days_in_period = models.PositiveSmallIntegerField(_("days in the period"), default=0)
+    days_covered = models.PositiveSmallIntegerField(_("days covered by the data"), default=0)
 
     tickets = models.PositiveIntegerField(_("tickets"), default=0)
     hours_billed = models.FloatField(_("hours billed"), default=0.0)
@@ -393,6 +398,8 @@ class CustomerTrend(models.Model):
     high = models.FloatField(_("change, upper bound"), null=True, blank=True)
     p_value = models.FloatField(_("p-value"), null=True, blank=True)
     significant = models.BooleanField(_("significant"), null=True, blank=True)
+    # Either period covered by the data only in part: counts are compared per covered day.
+    partial = models.BooleanField(_("partial period"), default=False)
 
     class Meta:
         verbose_name = _("customer trend")
@@ -406,6 +413,7 @@ class CustomerTrend(models.Model):
 
 class Segment(models.TextChoices):
     SOLID = "solid", _("solid")
+    WATCH = "watch", _("watch")
     SERVICE_TRAP = "service_trap", _("service trap")
     AT_RISK = "at_risk", _("at risk")
     QUIET = "quiet", _("quiet")

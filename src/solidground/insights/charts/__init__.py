@@ -24,9 +24,18 @@ SEGMENT_COLOURS: dict[str, str] = {
     "at_risk": "#D55E00",
     "unprofitable": "#CC79A7",
     "quiet": "#56B4E9",
+    "watch": "#0072B2",
     "unclassified": "#999999",
 }
-SEGMENT_ORDER = ["at_risk", "service_trap", "unprofitable", "quiet", "solid", "unclassified"]
+SEGMENT_ORDER = [
+    "at_risk",
+    "service_trap",
+    "unprofitable",
+    "quiet",
+    "watch",
+    "solid",
+    "unclassified",
+]
 NO_DATA = _("no data")
 
 T = TypeVar("T")

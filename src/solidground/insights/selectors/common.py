@@ -10,9 +10,11 @@ from typing import TypeVar, cast
 
 import numpy as np
 from django.core.cache import cache
+from django.utils import translation
 
 from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
+from solidground.engine.periods import add_months
 from solidground.engine.stats import wilson_interval
 from solidground.insights.models import AnalysisRun
 
@@ -61,8 +63,8 @@ class Rate:
 
 
 def month_minus(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
+    """The first of the month ``months`` before ``day``'s month."""
+    return add_months(day, -months)
 
 
 def last_analysis() -> AnalysisRun | None:
@@ -107,9 +109,11 @@ def cached(name: str, viewer: Viewer, *parts: object, compute: Callable[[], T]) 
     change only when an analysis finishes, so they are kept per process (Django's cache) under
     a key naming the analysis run, the viewer's customers and the page's parameters.
     """
-    # Parameters may hold any text (a search); the key carries their digest.
+    # Parameters may hold any text (a search); the key carries their digest. The language is
+    # part of the key: cached rows carry translated labels (a segment's name in a badge).
     parts_digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    key = f"sg:{name}:{results_version()}:{scope_key(viewer)}:{parts_digest}"
+    language = translation.get_language() or ""
+    key = f"sg:{name}:{results_version()}:{scope_key(viewer)}:{language}:{parts_digest}"
     hit = cache.get(key)
     if hit is not None:
         return cast(T, hit)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from solidground.accounts.selectors import Viewer
 from solidground.contracts.models import CatalogueItem, Contract, ContractEvent, Priority
 from solidground.customers.models import Customer
+from solidground.engine.periods import quarter_start
 from solidground.engine.stats import NPS_SMALL_N, nps_interval
 from solidground.insights import formatting, messages
 from solidground.insights.charts import SEGMENT_COLOURS
@@ -110,6 +111,19 @@ class PeriodFigures:
     nps_responses: int = 0
     nps_promoters: int = 0
     nps_detractors: int = 0
+    # Days of the period the data cover (the first and last periods of a history may be
+    # partial); None for a period that was not stored.
+    days_covered: int | None = None
+    days_in_period: int | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when the data cover only part of the period (its per-day figures are scaled)."""
+        return (
+            self.days_covered is not None
+            and self.days_in_period is not None
+            and self.days_covered < self.days_in_period
+        )
 
     @property
     def label(self) -> str:
@@ -159,7 +173,7 @@ class ProfitTotals:
             direct_cost=direct,
             cost_to_serve=labour + direct,
             margin=margin,
-            # DOMAIN.md: agreement margin = (revenue - labour - direct) / revenue; the
+            # docs/domain.md: agreement margin = (revenue - labour - direct) / revenue; the
             # effective hourly rate = (revenue incl. billed extras - direct) / hours worked.
             margin_share=float(margin / revenue) if revenue else None,
             hours_worked=hours,
@@ -539,6 +553,8 @@ def _figures(row: CustomerPeriod, complete: bool = True) -> PeriodFigures:
         start=row.period_start,
         kind=row.period_kind,
         complete=complete,
+        days_covered=row.days_covered,
+        days_in_period=row.days_in_period,
         tickets=row.tickets,
         sla_response=Rate.stored(
             row.sla_response_met,
@@ -619,10 +635,6 @@ def _months(rows: Sequence[CustomerPeriod], last: date | None) -> list[PeriodFig
     return result
 
 
-def _quarter_start(day: date) -> date:
-    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
 def _quarters(
     customer_id: int, months: Sequence[PeriodFigures], last: date | None
 ) -> list[PeriodFigures]:
@@ -631,7 +643,7 @@ def _quarters(
     rows = CustomerPeriod.objects.filter(
         customer_id=customer_id,
         period_kind=PeriodKind.QUARTER,
-        period_start__gte=_quarter_start(months[0].start),
+        period_start__gte=quarter_start(months[0].start),
         period_start__lte=last,
     ).order_by("period_start")
     # The quarter that holds the "as of" month is not over yet unless that month ends it.

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.utils import translation
 
 from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
 from solidground.insights import messages
+from solidground.insights.charts import SEGMENT_ORDER
 from solidground.insights.models import (
     CustomerPeriod,
     CustomerSegment,
@@ -50,21 +51,65 @@ class PortfolioRow:
         return str(Customer.Status(self.status).label)
 
 
+def quarter_label(start: date) -> str:
+    return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+
+
 @dataclass(frozen=True)
 class Portfolio:
+    # The table's months: never before the first month with data.
     first_month: date | None
     last_month: date | None
     rows: list[PortfolioRow]
+    # The last day the data cover, when they cover the last month only in part ("so far").
+    covered_until: date | None = None
+    # The quarters most customers' segments are judged on (first and last quarter's start):
+    # fixed by the analysis, whatever months the table shows.
+    segment_window: tuple[date, date] | None = None
+
+    @property
+    def segment_window_label(self) -> str:
+        if self.segment_window is None:
+            return ""
+        first, last = self.segment_window
+        if first == last:
+            return quarter_label(last)
+        return f"{quarter_label(first)}–{quarter_label(last)}"
+
+
+def _segment_window(viewer: Viewer) -> tuple[date, date] | None:
+    """The most common segment window (customers who left are judged on an earlier one)."""
+    window = (
+        viewer.restrict(CustomerSegment.objects)
+        .values("window_start", "window_end")
+        .annotate(customers=Count("pk"))
+        .order_by("-customers", "-window_end")
+        .first()
+    )
+    return (window["window_start"], window["window_end"]) if window else None
+
+
+def _covered_until(last: date) -> date | None:
+    """The last covered day of the month ``last`` when the data cover it only in part."""
+    days = CustomerPeriod.objects.filter(period_kind=PeriodKind.MONTH, period_start=last).aggregate(
+        covered=Max("days_covered"), days=Max("days_in_period")
+    )
+    covered, total = days["covered"], days["days"]
+    if not covered or not total or covered >= total:
+        return None
+    return last + timedelta(days=covered - 1)
 
 
 def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share") -> Portfolio:
     """Each visible customer's figures summed over the last ``months`` analysed months."""
-    last = CustomerPeriod.objects.filter(period_kind=PeriodKind.MONTH).aggregate(
-        last=Max("period_start")
-    )["last"]
+    extent = CustomerPeriod.objects.filter(period_kind=PeriodKind.MONTH).aggregate(
+        first=Min("period_start"), last=Max("period_start")
+    )
+    last = extent["last"]
     if last is None:
         return Portfolio(None, None, [])
-    first = month_minus(last, months - 1)
+    # Never a month before the data start: "12 months" of a 9-month history are 9.
+    first = max(month_minus(last, months - 1), extent["first"])
     totals = list(
         viewer.restrict(CustomerPeriod.objects)
         .filter(period_kind=PeriodKind.MONTH, period_start__gte=first, period_start__lte=last)
@@ -120,7 +165,13 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
             )
         )
     rows.sort(key=lambda row: _sort_key(row, order))
-    return Portfolio(first, last, rows)
+    return Portfolio(
+        first,
+        last,
+        rows,
+        covered_until=_covered_until(last),
+        segment_window=_segment_window(viewer),
+    )
 
 
 ORDERINGS = (
@@ -141,8 +192,9 @@ _SEGMENT_ORDER = {
     "service_trap": 1,
     "unprofitable": 2,
     "quiet": 3,
-    "solid": 4,
-    "unclassified": 5,
+    "watch": 4,
+    "solid": 5,
+    "unclassified": 6,
 }
 
 
@@ -239,7 +291,8 @@ def whale_points(*, viewer: Viewer) -> list[WhalePoint]:
 # The start page: tiles, attention list, whale curve, filters
 
 
-SEGMENT_KEYS = ("at_risk", "service_trap", "unprofitable", "quiet", "solid", "unclassified")
+# Most urgent first, as on the charts.
+SEGMENT_KEYS = tuple(SEGMENT_ORDER)
 
 
 @dataclass(frozen=True)
@@ -253,15 +306,20 @@ class SegmentTile:
     customers_before: int | None
     moved_in: int
     moved_out: int
+    # What every customer in the segment has in common (messages.SEGMENT_DESCRIPTIONS).
+    description: str = ""
 
     @property
     def change(self) -> int | None:
         return None if self.customers_before is None else self.customers - self.customers_before
 
 
-def segment_tiles(rows: list[PortfolioRow]) -> list[SegmentTile]:
+def segment_tiles(
+    rows: list[PortfolioRow], thresholds: Mapping[str, float] | None = None
+) -> list[SegmentTile]:
     """Count and revenue per segment over the table's window, and the change since the
-    quarter before (from each customer's previous placement by the same rules)."""
+    quarter before (from each customer's previous placement by the same rules).
+    ``thresholds``: the segment thresholds of the analysis, named in the descriptions."""
     total = sum((row.revenue for row in rows), Decimal("0"))
     known_before = any(row.previous_segment for row in rows)
     tiles = []
@@ -281,6 +339,7 @@ def segment_tiles(rows: list[PortfolioRow]) -> list[SegmentTile]:
                 customers_before=len(before) if known_before else None,
                 moved_in=sum(1 for row in members if row.previous_segment not in ("", key)),
                 moved_out=sum(1 for row in before if row.segment != key),
+                description=messages.segment_description(key, thresholds),
             )
         )
     return tiles
