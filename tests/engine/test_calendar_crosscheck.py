@@ -5,7 +5,7 @@ from DST edges, they must agree with the engine to the second. Where they differ
 is one of their documented behaviours, asserted here so that docs/sla.md stays true:
 
 * pandas rolls a deadline that lands on a closing time to the next opening (Friday 15:00 + 2 h
-  is Monday 08:00; DOMAIN.md says Friday 17:00), and does wall-clock arithmetic on tz-aware
+  is Monday 08:00; docs/domain.md says Friday 17:00), and does wall-clock arithmetic on tz-aware
   timestamps, so a night shift over a DST change is an hour off.
 * businesstimedelta misses the after-midnight part of an overnight window when the clock starts
   inside it, and localises window edges with ``is_dst=False``: a window opening in the skipped

@@ -264,7 +264,7 @@ def independent_margin(promoters: float, passives: float, detractors: float) -> 
 
 
 def test_nps_example_from_domain_reference() -> None:
-    # given 40 answers: 18 promoters, 6 detractors (DOMAIN.md)
+    # given 40 answers: 18 promoters, 6 detractors (docs/domain.md)
     score, margin = nps(18, 6, 40)
 
     # then NPS is 30 +/- 22, the plain Wald margin (adjusted-Wald would say 21)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from solidground.common.models import SourceRecord, source_unique
 from solidground.customers.models import Customer
+from solidground.engine.periods import hhmm
 
 
 def default_pausing_statuses() -> list[str]:
@@ -23,8 +24,8 @@ def default_holiday_categories() -> list[str]:
 class BusinessCalendar(models.Model):
     """When the provider's clock runs for a contract: a time zone, weekly windows, holidays.
 
-    Calendars are data per contract, never a global setting (the warning in GUIDE.md about
-    django-helpdesk's float business hours).
+    Calendars are data per contract, never a global setting (unlike django-helpdesk, whose
+    business hours are global float settings, with 23.9999 standing for midnight).
     """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -89,11 +90,7 @@ class CalendarWindow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.weekday}: {_hhmm(self.start_minute)}-{_hhmm(self.end_minute)}"
-
-
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+        return f"{self.weekday}: {hhmm(self.start_minute)}-{hhmm(self.end_minute)}"
 
 
 class CalendarSpecialDay(models.Model):

@@ -24,7 +24,21 @@ from django.apps import apps
 from django.db import connection, models
 
 from solidground.common.bulk import insert_frame
+from solidground.contracts.models import (
+    BusinessCalendar,
+    CalendarSpecialDay,
+    CalendarWindow,
+    CatalogueItem,
+    Contract,
+    ContractEvent,
+    RevenueLine,
+    SlaPolicy,
+    SlaTarget,
+)
+from solidground.customers.models import Contact, Customer, CustomerReference
 from solidground.demo.generator import DemoData
+from solidground.service.models import Highlight, Interaction, Ticket, TicketStatusChange, TimeEntry
+from solidground.surveys.models import SurveyAnswer
 
 LoadProgress = Callable[[str, int, int], None]
 CHUNK_ROWS = 100_000
@@ -55,12 +69,42 @@ _PARENT_OF_CHILD: dict[str, tuple[str, str]] = {
     "contracts.slatarget": ("contracts.slapolicy", "policy_id"),
 }
 
+# The models the generator writes, by the label its frames are keyed by ("customers.customer").
+MODEL_OF: dict[str, type[models.Model]] = {
+    model._meta.label_lower: model
+    for model in (
+        BusinessCalendar,
+        CalendarWindow,
+        CalendarSpecialDay,
+        SlaPolicy,
+        SlaTarget,
+        Customer,
+        CustomerReference,
+        Contact,
+        Contract,
+        CatalogueItem,
+        ContractEvent,
+        RevenueLine,
+        Ticket,
+        TicketStatusChange,
+        TimeEntry,
+        Interaction,
+        Highlight,
+        SurveyAnswer,
+    )
+}
+
 # A local id maps to a store id by an offset, or (for reused named rows) by an explicit table.
 IdMap = int | dict[int, int]
 
 
 def domain_models() -> list[type[models.Model]]:
-    """The models ``--fresh`` empties: the domain apps, and anything that cascades from them."""
+    """The models ``--fresh`` empties: the domain apps, and anything that cascades from them.
+
+    Read from the app registry on purpose, not imported: every model of these apps counts,
+    including ones added later, and so does a model in any app (an upper floor's too, which
+    this module must not import) whose rows cascade from them.
+    """
     chosen: list[type[models.Model]] = [
         model for label in DOMAIN_APPS for model in apps.get_app_config(label).get_models()
     ]
@@ -89,8 +133,6 @@ def delete_domain_data() -> int:
     Raw statements, not ``QuerySet.delete()``: Django's collector would load millions of rows
     into Python to cascade. Must run inside the caller's transaction.
     """
-    from solidground.customers.models import Customer
-
     removed = Customer.objects.count()
     # Only tables that exist: a model whose migration has not been applied has no rows.
     existing = set(connection.introspection.table_names())
@@ -126,7 +168,7 @@ def load_demo(
         raise RuntimeError("load_demo must run inside transaction.atomic()")
     report = progress or (lambda _stage, _done, _total: None)
     labels = list(data.frames)
-    model_of = {label: apps.get_model(label) for label in labels}
+    model_of = {label: MODEL_OF[label] for label in labels}
     _lock_tables([model_of[label] for label in labels])
 
     id_maps: dict[str, IdMap] = {}

@@ -1,7 +1,7 @@
 """Conversions between the time values callers hand in (datetime, NumPy, Polars, Arrow) and the
 int64 UTC epoch seconds the calendar computes with.
 
-Precision is whole seconds (DOMAIN.md): instants are floored to the second before any
+Precision is whole seconds (docs/domain.md): instants are floored to the second before any
 arithmetic, so sub-second parts never leak into results and every sum stays exact.
 """
 

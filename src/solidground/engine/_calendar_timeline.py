@@ -166,7 +166,7 @@ class BusinessTimeline:
         """The earliest instant t with B(t) >= count, for counts in ``[1, capacity]``.
 
         The result always lies inside a business interval or at its closing instant: a deadline
-        that lands exactly on a closing time is that closing instant (DOMAIN.md).
+        that lands exactly on a closing time is that closing instant (docs/domain.md).
         """
         out = np.empty(len(count), dtype=np.int64)
         for chunk in _chunks(len(count)):

@@ -8,7 +8,7 @@ extra closed days and partial days. It answers two questions, for one instant or
 * ``add_business_seconds(start, seconds)``: the earliest instant at which ``seconds`` of business
   time have passed since ``start``.
 
-Semantics (DOMAIN.md, "SLA clock semantics", and docs/sla.md):
+Semantics (docs/domain.md, "SLA clock semantics", and docs/sla.md):
 
 * Windows are half-open ``[open, close)`` in the calendar's local wall-clock time; "24:00" closes
   at the next local midnight and a window whose close is not after its open, such as

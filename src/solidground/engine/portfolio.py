@@ -16,7 +16,7 @@ Input frames (all instants ``Datetime("us", "UTC")``; money as float64 in the cu
     customer_id, kind (ticket_csat / relationship / nps), answered_at (null = unanswered),
     score, scale_min, scale_max.
 
-Definitions (DOMAIN.md): goodwill share = goodwill hours / customer-facing hours (billed +
+Definitions (docs/domain.md): goodwill share = goodwill hours / customer-facing hours (billed +
 included + goodwill; internal time is excluded because it is not work the customer sees).
 Labour cost = every hour worked for the customer at its loaded cost. Margin = revenue - labour
 cost - direct cost; margin share = margin / revenue. CSAT counts ticket-CSAT answers; an answer

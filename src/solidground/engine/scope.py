@@ -49,6 +49,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from solidground.engine.stats import share, wilson_interval
+
 __all__ = [
     "DEFAULT_SEED",
     "CatalogueRuleSpec",
@@ -741,19 +743,6 @@ def _choose_threshold(
     return float(sorted_confidence[np.flatnonzero(valid)[-1]])
 
 
-def _share(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else math.nan
-
-
-def _wilson(successes: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(successes, n, alpha=0.05, method="wilson")
-    return (float(low), float(high))
-
-
 def _report(
     *,
     y: NDArray[np.object_],
@@ -779,14 +768,15 @@ def _report(
                 label=label,
                 n=n,
                 learned=label in learned,
-                precision=_share(
-                    int((predicted_label & correct).sum()), int(predicted_label.sum())
+                precision=float(
+                    share(int((predicted_label & correct).sum()), int(predicted_label.sum()))
                 ),
-                recall=_share(int((right & is_label).sum()), n),
-                coverage=_share(int((mapped & is_label).sum()), n),
+                recall=float(share(int((right & is_label).sum()), n)),
+                coverage=float(share(int((mapped & is_label).sum()), n)),
             )
         )
     n_mapped, n_right = int(mapped.sum()), int(right.sum())
+    low, high = wilson_interval(n_right, n_mapped)
     return ScopeReport(
         seed=seed,
         folds=folds,
@@ -794,11 +784,11 @@ def _report(
         threshold=threshold,
         target_reached=math.isfinite(threshold),
         n=len(y),
-        precision=_share(n_right, n_mapped),
-        precision_interval=_wilson(n_right, n_mapped),
-        recall=_share(n_right, len(y)),
-        coverage=_share(n_mapped, len(y)),
-        accuracy_without_threshold=_share(int(correct.sum()), len(y)),
+        precision=float(share(n_right, n_mapped)),
+        precision_interval=(float(low), float(high)),
+        recall=float(share(n_right, len(y))),
+        coverage=float(share(n_mapped, len(y))),
+        accuracy_without_threshold=float(share(int(correct.sum()), len(y))),
         per_label=tuple(per_label),
         skipped_labels=dict(skipped),
     )

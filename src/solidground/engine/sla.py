@@ -1,6 +1,6 @@
 """SLA clocks for many tickets at once: first response and resolution, column-wise.
 
-Semantics follow DOMAIN.md ("SLA clock semantics") and are documented with worked examples in
+Semantics follow docs/domain.md ("SLA clock semantics") and are documented with worked examples in
 docs/sla.md. In short, per ticket and per clock:
 
 * The clock starts at ``created_at`` and counts business seconds of the policy's calendar (a

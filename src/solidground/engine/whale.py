@@ -2,7 +2,7 @@
 
 The curve usually rises above 100% (the profitable customers earn more than the total) and
 falls back to 100% at the right end, where the customers that destroy profit sit (Kaplan and
-Cooper's "whale curve"; DOMAIN.md, hypothesis 4).
+Cooper's "whale curve"; docs/domain.md, hypothesis 4).
 """
 
 from __future__ import annotations

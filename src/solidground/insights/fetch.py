@@ -29,9 +29,8 @@ from solidground.common.bulk import id_chunks
 from solidground.contracts.models import BusinessCalendar as CalendarModel
 from solidground.contracts.models import SlaPolicy as PolicyModel
 from solidground.engine.calendar import BusinessCalendar
+from solidground.engine.periods import hhmm
 from solidground.engine.sla import SlaPolicy
-
-UTC_DATETIME = pl.Datetime("us", "UTC")
 
 
 def epoch_seconds_sql(column: str) -> str:
@@ -627,14 +626,10 @@ def load_ticket_texts(ticket_ids: Sequence[int]) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
 def engine_calendar(calendar: CalendarModel) -> BusinessCalendar:
     weekly: dict[int, list[tuple[str, str]]] = {day: [] for day in range(7)}
     for window in calendar.windows.all():
-        weekly[window.weekday].append((_hhmm(window.start_minute), _hhmm(window.end_minute)))
+        weekly[window.weekday].append((hhmm(window.start_minute), hhmm(window.end_minute)))
     closed_days: list[date] = []
     partial_days: dict[date, list[tuple[str, str]]] = {}
     for special in calendar.special_days.all():

@@ -264,7 +264,7 @@ def ticket_lifecycle(
     """Resolved and closed times and reopens from (changed_at, our status) pairs.
 
     - resolved_at: when the ticket last entered resolved or closed, if it is resolved or closed
-      now (after a reopen the earlier resolution no longer counts, DOMAIN.md);
+      now (after a reopen the earlier resolution no longer counts, docs/domain.md);
     - closed_at: when it last entered closed, if it is closed now;
     - reopen_count: transitions from resolved/closed back to an open status.
 

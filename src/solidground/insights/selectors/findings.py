@@ -37,8 +37,9 @@ PAGE_SIZE = 50
 
 
 class Recommendation:
-    """What a finding asks the provider to do (DOMAIN.md: bill it, put it in the contract, or
-    talk about expectations; reliability and satisfaction findings ask for a fix or a call)."""
+    """What a finding asks the provider to do (docs/domain.md, "finding": bill it, put it in the
+    contract, or talk about expectations; reliability and satisfaction findings ask for a fix
+    or a call)."""
 
     BILL = "bill"
     ADD_TO_CONTRACT = "add_to_contract"

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from solidground.accounts.selectors import Viewer
 from solidground.contracts.models import Priority
 from solidground.customers.models import Customer
+from solidground.engine.periods import add_months, quarter_start
 from solidground.insights.models import CustomerPeriod, PeriodKind, SlaEvent, TicketSla
 from solidground.insights.selectors.common import cached, last_analysis, month_minus
 from solidground.service.models import Ticket
@@ -108,20 +109,16 @@ def _month_label(day: date) -> str:
     return date_format(day, "F Y")
 
 
-def _add_months(day: date, months: int) -> date:
-    return month_minus(day, -months)
-
-
 def parse_period(text: str) -> Period | None:
     """``YYYY-MM`` or ``YYYYQn``; None when the text is neither."""
     text = text.strip().upper()
     try:
         if len(text) == 7 and text[4] == "-":
             start = date(int(text[:4]), int(text[5:]), 1)
-            return Period(f"{start:%Y-%m}", start, _add_months(start, 1))
+            return Period(f"{start:%Y-%m}", start, add_months(start, 1))
         if len(text) == 6 and text[4] == "Q" and text[5] in "1234":
             start = date(int(text[:4]), (int(text[5]) - 1) * 3 + 1, 1)
-            return Period(f"{start.year}Q{text[5]}", start, _add_months(start, 3))
+            return Period(f"{start.year}Q{text[5]}", start, add_months(start, 3))
     except ValueError:
         return None
     return None
@@ -165,13 +162,13 @@ def period_choices(*, viewer: Viewer) -> PeriodChoices:
     months = []
     month = last
     while month >= first:
-        months.append(Period(f"{month:%Y-%m}", month, _add_months(month, 1)))
+        months.append(Period(f"{month:%Y-%m}", month, add_months(month, 1)))
         month = month_minus(month, 1)
     quarters = []
-    quarter = date(last.year, (last.month - 1) // 3 * 3 + 1, 1)
-    while quarter >= date(first.year, (first.month - 1) // 3 * 3 + 1, 1):
+    quarter = quarter_start(last)
+    while quarter >= quarter_start(first):
         number = (quarter.month - 1) // 3 + 1
-        quarters.append(Period(f"{quarter.year}Q{number}", quarter, _add_months(quarter, 3)))
+        quarters.append(Period(f"{quarter.year}Q{number}", quarter, add_months(quarter, 3)))
         quarter = month_minus(quarter, 3)
     return PeriodChoices(default, months, quarters)
 

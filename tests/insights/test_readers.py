@@ -1,14 +1,13 @@
-"""The readers of ``fetch.py`` read the same frames; a full re-analysis rewrites only the
-result rows that changed, and never overwrites newer results.
+"""The readers of ``fetch.py`` read the same frames, whichever path the analysis takes.
 
 The fast readers read on connections of their own, so these tests commit their data
 (``transaction=True``): on PostgreSQL connectorx reads the test database directly; the SQLite
 test database lives in memory, so it is copied to a file for the SQLite child reader.
+The re-analysis of a stored result (what is rewritten, what is kept) is in test_store.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -18,11 +17,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from django.db import connection, transaction
-from django.db.models import Model
 from polars.testing import assert_frame_equal
 
-from solidground.demo.actions import build_demo
-from solidground.insights import store
 from solidground.insights.actions import analyze
 from solidground.insights.fetch import (
     ConnectorxReader,
@@ -36,15 +32,7 @@ from solidground.insights.fetch import (
     load_frames,
     sqlite_store_path,
 )
-from solidground.insights.models import (
-    AnalysisRun,
-    CustomerPeriod,
-    CustomerTrend,
-    TicketScope,
-    TicketSla,
-)
-from solidground.service.models import Ticket
-from tests.factories import TicketFactory
+from solidground.insights.models import AnalysisRun
 from tests.portfolio_fixtures import SmallPortfolio
 
 
@@ -196,159 +184,6 @@ def test_an_in_memory_sqlite_store_is_read_through_django(
     file.touch()
     monkeypatch.setitem(connection.settings_dict, "NAME", str(file))
     assert sqlite_store_path() == str(file)
-
-
-_DIFFED = (TicketSla, TicketScope, CustomerPeriod, CustomerTrend)
-
-
-def _stored(model: type[Model]) -> list[tuple[object, ...]]:
-    """The table's rows; floats to 12 significant digits (the storing compares them so: the
-    last bit of a float sum may differ between runs)."""
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
-    rows = [
-        tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in row)
-        for row in model.objects.values_list(*fields)
-    ]
-    return sorted(rows, key=repr)
-
-
-def _results() -> dict[str, list[tuple[object, ...]]]:
-    return {model.__name__: _stored(model) for model in _DIFFED}
-
-
-def _change_tickets(now: dt.datetime) -> None:
-    """Change, remove and add tickets after a first analysis."""
-    open_ticket = Ticket.objects.filter(resolved_at__isnull=True).first()
-    assert open_ticket is not None
-    open_ticket.resolved_at = now - dt.timedelta(hours=1)
-    open_ticket.save()
-    Ticket.objects.exclude(pk=open_ticket.pk).order_by("pk").first().delete()  # type: ignore[union-attr]
-    TicketFactory(
-        customer=open_ticket.customer,
-        contract=open_ticket.contract,
-        priority=2,
-        created_at=now - dt.timedelta(days=2),
-    )
-
-
-def _from_scratch(now: dt.datetime) -> dict[str, list[tuple[object, ...]]]:
-    for model in _DIFFED:
-        model.objects.all().delete()
-    analyze(now=now)
-    return _results()
-
-
-NOW = dt.datetime(2026, 4, 15, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def demo_store() -> None:
-    """A small demo provider (every result table gets rows), with a third of the tickets'
-    catalogue items forgotten so that the scope mapping has tickets to map."""
-    build_demo(customers=12, months=15, seed=7, end=dt.date(2026, 3, 1), fresh=True)
-    forgotten = list(Ticket.objects.order_by("pk").values_list("pk", flat=True)[::3])
-    Ticket.objects.filter(pk__in=forgotten).update(catalogue_item=None)
-
-
-def _check_only_changed_rows_are_rewritten() -> None:
-    analyze(now=NOW)
-    _change_tickets(NOW)
-    later = NOW + dt.timedelta(days=1)
-    analyze(now=later)
-    updated = _results()
-
-    assert updated == _from_scratch(later)
-    assert len(updated["TicketSla"]) == Ticket.objects.count()
-    for model in _DIFFED:
-        assert updated[model.__name__], f"no {model.__name__} rows: the test would prove nothing"
-
-
-# 10: always pick the changed rows (a small portfolio changes most of them); 0: always rewrite.
-_REWRITE_SHARES = pytest.mark.parametrize("rewrite_share", [10.0, 0.0])
-
-
-@_REWRITE_SHARES
-@pytest.mark.django_db
-@pytest.mark.usefixtures("demo_store")
-def test_a_full_reanalysis_keeps_only_current_results(
-    monkeypatch: pytest.MonkeyPatch, rewrite_share: float
-) -> None:
-    monkeypatch.setattr(store, "REWRITE_SHARE", rewrite_share)
-    _check_only_changed_rows_are_rewritten()
-
-
-@_REWRITE_SHARES
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("demo_store")
-def test_a_full_reanalysis_outside_a_transaction_keeps_only_current_results(
-    monkeypatch: pytest.MonkeyPatch, rewrite_share: float
-) -> None:
-    monkeypatch.setattr(store, "REWRITE_SHARE", rewrite_share)
-    _check_only_changed_rows_are_rewritten()
-
-
-@pytest.mark.django_db
-@pytest.mark.usefixtures("demo_store")
-def test_an_unchanged_store_writes_no_result_rows(caplog: pytest.LogCaptureFixture) -> None:
-    analyze(now=NOW)
-    before = _results()
-    caplog.set_level("INFO", logger="solidground.insights.actions")
-
-    analyze(now=NOW)
-
-    assert _results() == before
-    stored = [r.getMessage() for r in caplog.records if " stored " in r.getMessage()]
-    assert len(stored) == len(_DIFFED)
-    assert all(m.endswith("{'deleted': 0, 'inserted': 0}") for m in stored), stored
-
-
-@pytest.mark.django_db
-def test_customers_reanalysed_during_a_full_analysis_keep_their_newer_results(
-    small_portfolio: SmallPortfolio,
-) -> None:
-    """An import (and its re-analysis of one customer) lands while a full analysis computes:
-    the full analysis must not store that customer's older figures over the newer ones."""
-    analyze(now=NOW)
-    busy = small_portfolio.busy
-
-    def import_meanwhile(message: str) -> None:
-        if message.startswith("Segments"):
-            TicketFactory(
-                customer=busy, priority=3, created_at=dt.datetime(2026, 3, 20, 9, tzinfo=dt.UTC)
-            )
-            analyze(customer_ids=[busy.pk], now=NOW)
-
-    analyze(now=NOW, progress=import_meanwhile)
-
-    march = CustomerPeriod.objects.get(
-        customer=busy, period_kind="month", period_start=dt.date(2026, 3, 1)
-    )
-    march_end = dt.datetime(2026, 3, 31, 22, tzinfo=dt.UTC)  # midnight in Berlin
-    assert march.tickets == Ticket.objects.filter(customer=busy, created_at__lt=march_end).count()
-    # What the full analysis left for the customer is what analysing it now gives.
-    left = _results()
-    analyze(customer_ids=[busy.pk], now=NOW)
-    assert _results() == left
-
-
-@pytest.mark.django_db
-@pytest.mark.usefixtures("demo_store")
-def test_a_full_analysis_finishing_meanwhile_is_not_mixed_into_the_results() -> None:
-    """Another full analysis commits between this one's reads and its writes: the stored rows
-    this one compared with are stale, so it compares again under the write lock."""
-    analyze(now=NOW)
-    _change_tickets(NOW)
-    ran = []
-
-    def other_analysis(message: str) -> None:
-        if message.startswith("Segments") and not ran:
-            ran.append(True)
-            analyze(now=NOW + dt.timedelta(days=1))
-
-    analyze(now=NOW + dt.timedelta(days=1), progress=other_analysis)
-
-    assert ran
-    assert _results() == _from_scratch(NOW + dt.timedelta(days=1))
 
 
 _ON_A_FILE_STORE = """
