@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext
 from ninja import Query, Router
 
@@ -25,6 +26,7 @@ from solidground.api.schemas import (
     CustomerDetailOut,
     CustomerPage,
     FindingPage,
+    RenewalPage,
     SlaPage,
 )
 from solidground.api.selectors import (
@@ -33,6 +35,7 @@ from solidground.api.selectors import (
     customer_items,
     customer_months,
     finding_page,
+    renewal_page,
     sla_rows,
     visible_customer,
 )
@@ -183,6 +186,35 @@ def list_findings(
         first=parse_month("from", from_month),
         last=parse_month("to", to_month),
     )
+    return {"items": rows, "next_cursor": next_cursor([row["id"] for row in rows], limit)}
+
+
+@router.get(
+    "/renewals",
+    response={200: RenewalPage, **ERRORS},
+    summary="Renewals due, with their risk",
+    tags=["read"],
+)
+def list_renewals(
+    request: HttpRequest,
+    cursor: str | None = None,
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    days: int = Query(90, ge=1, le=3660),
+    customer: int | None = Query(None, ge=1, lt=2**62),
+    level: str | None = Query(None, pattern="^(high|elevated|low)$"),
+    lang: str = Query("en", pattern="^(de|en)$"),
+) -> dict[str, Any]:
+    """Running contracts of visible customers whose renewal or notice date falls in the next
+    ``days`` days, by id, with the latest analysis's risk and reasons (in ``lang``)."""
+    with translation.override(_language(lang)):
+        rows = renewal_page(
+            viewer=caller(request).viewer,
+            after=decode_cursor(cursor),
+            limit=limit,
+            days=days,
+            customer_id=customer,
+            level=level,
+        )
     return {"items": rows, "next_cursor": next_cursor([row["id"] for row in rows], limit)}
 
 

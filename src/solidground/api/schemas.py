@@ -313,5 +313,35 @@ class FindingPage(Page[FindingOut]):
     pass
 
 
+class RenewalOut(Schema):
+    """A running contract due for renewal or notice, with its risk of cancellation.
+
+    ``risk`` (with ``risk_low``..``risk_high``) is the survival model's estimate for the next
+    twelve months; it is null when ``method`` is "rules" (too little history for a model: the
+    level then comes from transparent rules). ``reasons`` are the warning signs as sentences.
+    """
+
+    id: int
+    customer_id: int
+    customer: str
+    contract_id: int
+    contract: str
+    renewal_date: date | None
+    notice_date: date | None
+    annual_revenue: Decimal
+    revenue_at_risk: Decimal
+    level: str
+    risk: float | None
+    risk_low: float | None
+    risk_high: float | None
+    method: str
+    as_of: date
+    reasons: list[str]
+
+
+class RenewalPage(Page[RenewalOut]):
+    pass
+
+
 class SlaPage(Page[SlaOut]):
     pass

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
@@ -29,6 +29,9 @@ from solidground.insights.models import (
 from solidground.insights.selectors.common import Rate, month_minus
 from solidground.insights.selectors.findings import finding_views
 from solidground.insights.selectors.portfolio import segments
+from solidground.renewals import texts as renewal_texts
+from solidground.renewals.models import RenewalRisk
+from solidground.renewals.selectors import latest_fit
 
 YEAR_MONTHS = 12
 
@@ -212,3 +215,51 @@ def sla_rows(
     if created_before is not None:
         queryset = queryset.filter(ticket__created_at__lt=created_before)
     return queryset.order_by("ticket_id")[:limit]
+
+
+def renewal_page(
+    *,
+    viewer: Viewer,
+    after: int = 0,
+    limit: int,
+    days: int,
+    customer_id: int | None = None,
+    level: str | None = None,
+) -> list[dict[str, Any]]:
+    """Renewal risks of the latest renewal fit with id > ``after``: the running contracts of
+    visible customers whose renewal or notice date falls in the next ``days`` days (counted
+    from the fit's day), with their reasons as sentences. Empty before the first analysis."""
+    fit = latest_fit()
+    if fit is None:
+        return []
+    until = fit.as_of + timedelta(days=days)
+    due = Q(notice_date__gte=fit.as_of, notice_date__lte=until) | Q(
+        renewal_date__gte=fit.as_of, renewal_date__lte=until
+    )
+    risks = viewer.restrict(RenewalRisk.objects.filter(fit=fit)).filter(due, pk__gt=after)
+    if customer_id is not None:
+        risks = risks.filter(customer_id=customer_id)
+    if level is not None:
+        risks = risks.filter(level=level)
+    rows = risks.select_related("customer", "contract").order_by("pk")[:limit]
+    return [
+        {
+            "id": risk.pk,
+            "customer_id": risk.customer_id,
+            "customer": risk.customer.name,
+            "contract_id": risk.contract_id,
+            "contract": risk.contract.name,
+            "renewal_date": risk.renewal_date,
+            "notice_date": risk.notice_date,
+            "annual_revenue": risk.annual_revenue,
+            "revenue_at_risk": risk.revenue_at_risk,
+            "level": risk.level,
+            "risk": risk.risk,
+            "risk_low": risk.risk_low,
+            "risk_high": risk.risk_high,
+            "method": fit.method,
+            "as_of": fit.as_of,
+            "reasons": [renewal_texts.reason(item) for item in risk.reasons or []],
+        }
+        for risk in rows
+    ]

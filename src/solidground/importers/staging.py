@@ -128,24 +128,24 @@ def lookup_keys(ref: Ref, source: str, wanted: list[str] | None) -> pl.DataFrame
     """``key`` -> ``pk`` (and a ticket's ``customer``) of the table ``ref`` points to, for the
     ``wanted`` keys only, or for all keys of the source when ``wanted`` is None."""
     extra = ", customer_id" if ref.field == "ticket_ref" else ""
+    schema: dict[str, pl.DataType] = {"key": pl.String(), "pk": pl.Int64()}
+    if extra:
+        schema["customer"] = pl.Int64()
+    if wanted is not None and not wanted:
+        return pl.DataFrame(schema=schema)  # the chunk names no key: nothing to ask
     conditions: list[str] = []
     params: list[Any] = []
     if ref.by_source:
         conditions.append(f"source = %s AND {quote(ref.key)} IS NOT NULL")
         params.append(source)
     if wanted is not None:
-        if not wanted:
-            conditions.append("1 = 0")
-        elif is_postgres():
+        if is_postgres():
             conditions.append(f"{quote(ref.key)} = ANY(%s)")
             params.append(wanted)
         else:
             conditions.append(f"{quote(ref.key)} IN ({', '.join(['%s'] * len(wanted))})")
             params.extend(wanted)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    schema: dict[str, pl.DataType] = {"key": pl.String(), "pk": pl.Int64()}
-    if extra:
-        schema["customer"] = pl.Int64()
     parts: list[pl.DataFrame] = []
     with connection.cursor() as cursor:
         cursor.execute(
