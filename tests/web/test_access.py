@@ -24,6 +24,7 @@ from django.urls import reverse
 
 from solidground.accounts.actions import do_create_user
 from solidground.accounts.models import Role
+from solidground.contracts.models import Contract
 from solidground.customers.models import Customer
 from solidground.insights.actions import analyze
 from solidground.insights.models import Finding
@@ -72,6 +73,8 @@ def world(small_portfolio: SmallPortfolio) -> World:
         first_response_at=at(10, 9, 20),
         resolved_at=at(27, 12),
     )
+    # Both contracts come up for renewal soon, so the renewals page would list B if it leaked.
+    Contract.objects.update(renewal_date=date(2026, 6, 1))
     analyze(now=NOW)
     users: dict[str, AbstractUser] = {
         "owner": do_create_user(username="olga", password=PASSWORD, role=Role.OWNER),
@@ -149,9 +152,24 @@ ROUTES = [
         lambda w: reverse("web:customer", args=[w.b.pk]),
         only(SEES_B, NOT_FOUND),
     ),
+    Route(
+        "service review of A",
+        "get",
+        lambda w: reverse("web:customer_review", args=[w.a.pk]),
+        only(SEES_A, NOT_FOUND),
+    ),
+    Route(
+        "service review of B",
+        "get",
+        lambda w: reverse("web:customer_review", args=[w.b.pk]),
+        only(SEES_B, NOT_FOUND),
+    ),
     Route("sla", "get", lambda w: reverse("web:sla"), everyone_logged_in()),
     Route("sla.csv", "get", lambda w: reverse("web:sla_csv"), everyone_logged_in()),
     Route("findings", "get", lambda w: reverse("web:findings"), everyone_logged_in()),
+    Route("renewals", "get", lambda w: reverse("web:renewals"), everyone_logged_in()),
+    # Portfolio-wide statistics: owners and managers only (renewals/selectors.py).
+    Route("thesis", "get", lambda w: reverse("web:thesis"), only(SEES_B, FORBIDDEN)),
     Route(
         "decide finding of A",
         "post",
@@ -184,6 +202,42 @@ ROUTES = [
         "get",
         lambda w: reverse("web:import_rejects", args=[999999]),
         only({"owner": NOT_FOUND, "manager": NOT_FOUND}, FORBIDDEN),
+    ),
+    Route("surveys", "get", lambda w: reverse("web:surveys"), everyone_logged_in()),
+    # A relationship survey writes for customers: owner and manager only.
+    Route(
+        "start a survey campaign",
+        "post",
+        lambda w: reverse("web:survey_campaign_create"),
+        only(IMPORTERS, FORBIDDEN),
+        lambda w: {"name": "Herbst", "customer": str(w.a.pk), "segment": ""},
+    ),
+    Route(
+        "survey settings",
+        "get",
+        lambda w: reverse("web:survey_settings"),
+        only(OWNER, FORBIDDEN),
+    ),
+    Route(
+        "change survey settings",
+        "post",
+        lambda w: reverse("web:survey_settings"),
+        only(OWNER, FORBIDDEN),
+        lambda w: {
+            "provider_name": "Nordlicht IT",
+            "brand_colour": "#123456",
+            "accent_colour": "#abcdef",
+            "sender": "",
+            "reply_to": "",
+            "period_days": "7",
+            "window_hours": "24",
+            "reminder_days": "7",
+            "excluded_words": "spam",
+            "subject_de": "{subject}",
+            "intro_de": "Hallo",
+            "subject_en": "{subject}",
+            "intro_en": "Hello",
+        },
     ),
     Route("settings", "get", lambda w: reverse("web:settings"), everyone_logged_in()),
     Route(
@@ -303,14 +357,20 @@ def test_the_matrix_covers_every_dashboard_route() -> None:
         "portfolio",
         "portfolio_csv",
         "customer",
+        "customer_review",
         "sla",
         "sla_csv",
         "findings",
         "finding_decide",
+        "renewals",
+        "thesis",
         "imports",
         "import_upload",
         "import_job",
         "import_rejects",
+        "surveys",
+        "survey_campaign_create",
+        "survey_settings",
         "settings",
         "settings_password",
         "user_create",

@@ -131,6 +131,8 @@ INSTALLED_APPS = [
     "solidground.insights",
     "solidground.importers",
     "solidground.demo",
+    "solidground.reports",
+    "solidground.renewals",
     "solidground.web",
 ]
 
@@ -257,10 +259,14 @@ LOGGING = {
 
 # Product settings.
 CURRENCY = env_str("SOLIDGROUND_CURRENCY", "EUR")
-# Loaded labour cost per hour (salary and overhead over practical capacity; DOMAIN.md).
+# Loaded labour cost per hour (salary and overhead over practical capacity; docs/domain.md).
 LOADED_COST_PER_HOUR = env_decimal("SOLIDGROUND_LOADED_COST_PER_HOUR", "62.00")
 # How many months the portfolio page and `solidground portfolio` summarise by default.
 PORTFOLIO_MONTHS = env_int("SOLIDGROUND_PORTFOLIO_MONTHS", 12)
+# The provider as service reviews name it (docs/reports.md): its name on every page, and an
+# optional logo (an SVG, PNG or JPEG file) in the head of the first page.
+PROVIDER_NAME = env_str("SOLIDGROUND_PROVIDER_NAME", "")
+PROVIDER_LOGO = env_str("SOLIDGROUND_PROVIDER_LOGO", "")
 
 # Background tasks
 # Imports of larger files run in `solidground worker` (docs/imports-page.md): Django's tasks
@@ -287,3 +293,26 @@ SOLIDGROUND_API_BATCH_LIMIT = 1000  # records per write request
 SOLIDGROUND_API_MAX_BODY_BYTES = 10 * 1024 * 1024  # larger bodies: 413 before they are read
 # Django refuses to read bodies over DATA_UPLOAD_MAX_MEMORY_SIZE; API batches may be larger.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, SOLIDGROUND_API_MAX_BODY_BYTES)
+
+# Surveys (docs/surveys.md)
+# The address customers reach Solidground under: links in survey mails start with it.
+PUBLIC_URL = env_str("SOLIDGROUND_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Days a survey link stays valid; answers to the public pages per address and minute (0: off).
+SURVEY_LINK_DAYS = env_int("SOLIDGROUND_SURVEY_LINK_DAYS", 30)
+SURVEY_RATE_PER_MINUTE = env_int("SOLIDGROUND_SURVEY_RATE_PER_MINUTE", 30)
+# The mail server survey mails go through (Django's SMTP backend; MAILERS, Django 6.1).
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("SOLIDGROUND_EMAIL_HOST", "localhost"),
+            "port": env_int("SOLIDGROUND_EMAIL_PORT", 25),
+            "username": env_str("SOLIDGROUND_EMAIL_USER"),
+            "password": env_str("SOLIDGROUND_EMAIL_PASSWORD"),
+            "use_tls": env_bool("SOLIDGROUND_EMAIL_STARTTLS", False),
+            "use_ssl": env_bool("SOLIDGROUND_EMAIL_SSL", False),
+            "timeout": 20,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("SOLIDGROUND_EMAIL_FROM", "solidground@localhost")

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import transaction
 
 from solidground.customers.models import Customer
-from solidground.demo.generator import DemoData, add_months, generate
+from solidground.demo.generator import DemoData, generate
 from solidground.demo.load import delete_domain_data, load_demo, sqlite_bulk_pragmas
+from solidground.engine.periods import add_months
 
 # (stage, done, total): generation stages count steps, loading stages count rows.
 DemoProgress = Callable[[str, int, int], None]
@@ -69,6 +70,7 @@ def build_demo(
     end: date,
     fresh: bool,
     progress: DemoProgress | None = None,
+    renewal_effects: bool = True,
 ) -> DemoSummary:
     """Generate the demo provider and write it into the store.
 
@@ -98,6 +100,7 @@ def build_demo(
         end=end,
         loaded_cost_per_hour=float(settings.LOADED_COST_PER_HOUR),
         progress=generation_stage,
+        renewal_effects=renewal_effects,
     )
     report("Generating: done", GENERATION_STAGES, GENERATION_STAGES)
     generated = time.perf_counter()

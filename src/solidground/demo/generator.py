@@ -38,13 +38,13 @@ import polars as pl
 
 from solidground.demo import texts
 from solidground.engine.calendar import BusinessCalendar as EngineCalendar
+from solidground.engine.periods import add_months, hhmm
 
 Arr = npt.NDArray[Any]
 
 TIMEZONE = "Europe/Berlin"
 _ZONE = ZoneInfo(TIMEZONE)
 SOURCE = "demo"
-GENERATOR_VERSION = 1
 
 ARCHETYPES: tuple[str, ...] = ("solid", "service_trap", "at_risk", "quiet", "unprofitable")
 ARCHETYPE_SHARES: tuple[float, ...] = (0.50, 0.15, 0.15, 0.12, 0.08)
@@ -55,7 +55,7 @@ MANAGED, BLOCK, TIME_MATERIAL = range(3)
 
 # Service levels: (policy name, opening window in minutes or None for 24x7, SLA targets in
 # business minutes per priority P1..P4 as (first response, resolution)). The figures follow
-# DOMAIN.md's field figures; a business day is the calendar's opening hours.
+# the field figures in docs/domain.md; a business day is the calendar's opening hours.
 LEVELS: tuple[tuple[str, tuple[int, int] | None, tuple[tuple[int, int], ...]], ...] = (
     ("Premium 24x7", None, ((15, 240), (30, 480), (120, 1440), (480, 4320))),
     ("Standard 8x5", (8 * 60, 17 * 60), ((30, 240), (60, 480), (240, 1620), (540, 2700))),
@@ -94,7 +94,7 @@ class CalendarSpec:
     def engine(self) -> EngineCalendar:
         if self.window is None:
             return EngineCalendar.always_open(TIMEZONE)
-        opens, closes = (_hhmm(minute) for minute in self.window)
+        opens, closes = (hhmm(minute) for minute in self.window)
         weekly: dict[int, list[tuple[str, str]]] = {day: [(opens, closes)] for day in range(5)}
         weekly |= {5: [], 6: []}
         return EngineCalendar(
@@ -130,15 +130,6 @@ class DemoData:
 
 # --------------------------------------------------------------------------------------------
 # Small helpers
-
-
-def _hhmm(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _local_to_utc_seconds(local_naive: Arr) -> Arr:
@@ -333,6 +324,7 @@ def generate(
     end: date,
     loaded_cost_per_hour: float = 62.0,
     progress: ProgressCallback | None = None,
+    renewal_effects: bool = True,
 ) -> DemoData:
     """Generate the demo provider: ``customers`` customers over ``months`` months up to ``end``.
 
@@ -349,6 +341,9 @@ def generate(
 
     say("customers and contracts")
     world = _World(rng, customers, timeline, loaded_cost_per_hour)
+    # Without renewal effects, cancellations, expansions and downgrades are as frequent as in
+    # the planted world but independent of the customer's service (the thesis test's null).
+    world.renewal_effects = renewal_effects
     world.customers_and_contacts()
     world.calendars_and_policies()
     say("tickets")
@@ -383,6 +378,7 @@ class _World:
         self.t = timeline
         self.loaded_cost_cents_per_minute = loaded_cost_per_hour * 100.0 / 60.0
         self.frames: dict[str, pl.DataFrame] = {}
+        self.renewal_effects = True  # see generate()
 
     # ---------------------------------------------------------------- customers and contracts
 
@@ -437,6 +433,8 @@ class _World:
         risk_ids = np.flatnonzero(is_risk)
         leaving = rng.permutation(risk_ids)[: round(0.7 * risk_ids.size)]
         self.cancels = ((rng.random(n) < 0.04) & ~is_risk) | np.isin(np.arange(n), leaving)
+        if not self.renewal_effects:
+            self.cancels = rng.random(n) < (leaving.size + 0.04 * (n - risk_ids.size)) / n
         self.cancels &= possible
         low = max(0, t.months - 9)
         notice_month = rng.integers(low, max(low + 1, t.months - 1), n)
@@ -772,7 +770,7 @@ class _World:
                 "id": _ids(len(special)),
                 "calendar_id": pl.Series([s[0] for s in special], dtype=pl.Int64),
                 "day": pl.Series([s[1] for s in special], dtype=pl.Date),
-                "windows": [json.dumps([[_hhmm(opens_of[s[0]]), "12:00"]]) for s in special],
+                "windows": [json.dumps([[hhmm(opens_of[s[0]]), "12:00"]]) for s in special],
                 "note": [s[2] for s in special],
             }
         )
@@ -1263,7 +1261,8 @@ class _World:
         The quota picks whole tickets, so a quarter lands up to half a ticket off target; one
         long goodwill ticket would otherwise break the trap's quarter-on-quarter rise. Buckets
         are Berlin-local calendar quarters of the entry's start, as the analysis cuts them, and
-        the share is of customer-facing hours (internal time excluded), as DOMAIN.md defines it.
+        the share is of customer-facing hours (internal time excluded), as docs/domain.md
+        defines it.
         """
         t, quarters = self.t, self.t.quarters
         month = np.clip(_utc_to_local_month(started, t.start), 0, t.months - 1)
@@ -1378,7 +1377,10 @@ class _World:
                             + (f", Preisanpassung {self.price_index[c]:.1%}" if change else ""),
                         )
                     )
-            if term and self.arch[c] == SOLID and months_active.size > 12 and rng.random() < 0.3:
+            planted = self.renewal_effects
+            grows = self.arch[c] == SOLID if planted else True
+            expand = 0.3 if planted else 0.15
+            if term and grows and months_active.size > 12 and rng.random() < expand:
                 m = int(rng.choice(months_active[6:]))
                 before = monthly_fee[c, m]
                 after = round(before * rng.uniform(1.1, 1.2) / 1000) * 1000
@@ -1392,7 +1394,9 @@ class _World:
                         "Weitere Arbeitsplätze aufgenommen",
                     )
                 )
-            if term and self.arch[c] == AT_RISK and months_active.size > 6 and rng.random() < 0.35:
+            shrinks = self.arch[c] == AT_RISK if planted else True
+            downgrade = 0.35 if planted else 0.05
+            if term and shrinks and months_active.size > 6 and rng.random() < downgrade:
                 upper = int(self.notice_month[c]) if self.cancels[c] else t.months
                 candidates = months_active[(months_active >= 3) & (months_active < upper)]
                 if candidates.size:

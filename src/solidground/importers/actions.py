@@ -32,6 +32,7 @@ from solidground.importers.records import ImportBatch
 from solidground.importers.validation import RowError
 from solidground.importers.writer import WriteResult, write_batch
 from solidground.insights import actions as analysis
+from solidground.surveys.tasks import queue_invitations_after_import
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -201,6 +202,8 @@ def after_import(customer_ids: Sequence[int]) -> None:
     if not customer_ids:
         return
     analysis.analyze_customers(sorted(customer_ids))
+    # Resolved tickets may now be due a survey invitation (docs/surveys.md).
+    queue_invitations_after_import(sorted(customer_ids))
 
 
 def do_import_batch(

@@ -29,16 +29,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from solidground.common.bulk import insert_frame
+from solidground.customers.models import Customer
 from solidground.engine.findings import FindingThresholds, build_findings
 from solidground.engine.metrics import (
+    Coverage,
     MetricInputs,
     PortfolioBaseline,
     customer_period_metrics,
+    data_coverage,
     out_of_scope_ledger,
     portfolio_baseline,
     with_portfolio_comparison,
 )
-from solidground.engine.periods import PeriodKind
+from solidground.engine.periods import PeriodKind, last_complete_quarter
 from solidground.engine.segments import SegmentThresholds, assign_segments
 from solidground.engine.sla import evaluate_tickets, pauses_from_status_changes, reopen_counts
 from solidground.engine.trends import add_months, figure_changes
@@ -67,6 +70,7 @@ from solidground.insights.models import (
 )
 from solidground.insights.scope import map_scope
 from solidground.insights.store import ResultTable, replace_rows, written_rows
+from solidground.renewals.actions import do_fit_renewals
 
 Progress = Callable[[str], None]
 logger = logging.getLogger(__name__)
@@ -214,13 +218,6 @@ def _latest_data_month(frames: StoreFrames) -> date | None:
             if isinstance(value, datetime):
                 latest.append(value)
     return _month_of(max(latest)) if latest else None
-
-
-def _quarter_of(month: date) -> date:
-    """The last complete quarter up to and including ``month``'s quarter."""
-    if month.month % 3 == 0:
-        return date(month.year, month.month - 2, 1)
-    return add_months(date(month.year, (month.month - 1) // 3 * 3 + 1, 1), -3)
 
 
 def _baseline_from_json(data: object) -> PortfolioBaseline | None:
@@ -379,24 +376,46 @@ def _store_whale(as_of: date) -> dict[str, Any]:
 
 
 def _figures(
-    inputs: MetricInputs, kind: PeriodKind, baseline: PortfolioBaseline | None
+    inputs: MetricInputs,
+    kind: PeriodKind,
+    baseline: PortfolioBaseline | None,
+    coverage: Coverage | None,
 ) -> tuple[pl.DataFrame, PortfolioBaseline]:
     frame = customer_period_metrics(
         inputs,
         kind=kind,
         timezone=settings.TIME_ZONE,
         loaded_cost_per_hour=float(settings.LOADED_COST_PER_HOUR),
+        coverage=coverage,
     )
     if baseline is None:
         baseline = portfolio_baseline(frame)
     else:
-        # Periods the stored baseline lacks (new months) come from the rows at hand.
-        missing = frame.filter(~pl.col("period_start").is_in(baseline.frame["period_start"]))
-        if missing.height:
-            baseline = PortfolioBaseline(
-                pl.concat([baseline.frame, portfolio_baseline(missing).frame])
-            )
+        # Periods the stored baseline lacks (new months) come from the rows at hand (their
+        # CSAT prior pools the year before them, so all rows go in).
+        missing = ~pl.col("period_start").is_in(baseline.frame["period_start"].implode())
+        if frame.filter(missing).height:
+            added = portfolio_baseline(frame).frame.filter(missing)
+            baseline = PortfolioBaseline(pl.concat([baseline.frame, added]))
     return with_portfolio_comparison(frame, baseline), baseline
+
+
+def _coverage(inputs: MetricInputs, stored: object) -> Coverage | None:
+    """The days the data cover: of the rows read, and (a re-analysis of some customers) of
+    the portfolio as the last full analysis stored it, so partial periods stay the same."""
+    read = data_coverage(inputs, timezone=settings.TIME_ZONE)
+    if isinstance(stored, list) and len(stored) == 2:
+        before = Coverage(date.fromisoformat(stored[0]), date.fromisoformat(stored[1]))
+        return before.union(read)
+    return read
+
+
+def _cancelled(customer_ids: Sequence[int] | None) -> list[int]:
+    """Customers who have cancelled (never solid, see engine.segments)."""
+    customers = Customer.objects.filter(status=Customer.Status.CANCELLED)
+    if customer_ids is not None:
+        customers = customers.filter(pk__in=customer_ids)
+    return list(customers.values_list("pk", flat=True))
 
 
 def _baseline_json(baseline: PortfolioBaseline) -> list[dict[str, Any]]:
@@ -469,21 +488,29 @@ def analyze(
         )
         say("Computing monthly and quarterly figures")
         stored = previous.baseline if previous is not None else {}
-        months, month_baseline = _figures(inputs, "month", _baseline_from_json(stored.get("month")))
-        quarters, quarter_baseline = _figures(
-            inputs, "quarter", _baseline_from_json(stored.get("quarter"))
+        coverage = _coverage(inputs, stored.get("coverage"))
+        months, month_baseline = _figures(
+            inputs, "month", _baseline_from_json(stored.get("month")), coverage
         )
+        quarters, quarter_baseline = _figures(
+            inputs, "quarter", _baseline_from_json(stored.get("quarter")), coverage
+        )
+        cancelled = _cancelled(ids)
 
         latest = _latest_data_month(frames)
         if previous is not None and previous.as_of is not None:
             latest = max(latest, previous.as_of) if latest else previous.as_of
         last_complete = add_months(_month_of(now), -1)
         as_of = min(latest, last_complete) if latest else last_complete
-        as_of_quarter = _quarter_of(as_of)
+        as_of_quarter = last_complete_quarter(as_of)
 
         say("Segments, trends and findings")
         segments = assign_segments(
-            quarters, quarter_baseline.frame, as_of_quarter=as_of_quarter, thresholds=segment_rules
+            quarters,
+            quarter_baseline.frame,
+            as_of_quarter=as_of_quarter,
+            thresholds=segment_rules,
+            cancelled=cancelled,
         )
         # The same rules a quarter earlier: what changed since last quarter (pages, tiles).
         previous_segments = assign_segments(
@@ -491,6 +518,7 @@ def analyze(
             quarter_baseline.frame,
             as_of_quarter=add_months(as_of_quarter, -3),
             thresholds=segment_rules,
+            cancelled=cancelled,
         ).select("customer_id", pl.col("segment").alias("previous_segment"))
         window_ends = segments.select("customer_id", pl.col("window_end").alias("period_start"))
         quarter_changes = figure_changes(
@@ -520,6 +548,8 @@ def analyze(
             out_of_scope=ledger,
             as_of=as_of,
             thresholds=findings_rules,
+            surveys=frames.surveys,
+            now=now,
         )
 
         say("Storing results")
@@ -605,6 +635,7 @@ def analyze(
             run.baseline = {
                 "month": _baseline_json(month_baseline),
                 "quarter": _baseline_json(quarter_baseline),
+                "coverage": _plain([coverage.first, coverage.last]) if coverage else None,
             }
             run.scope_report = _plain(scope.report)
             run.whale = whale
@@ -633,6 +664,10 @@ def analyze(
         run.finished_at = timezone.now()
         run.save()
         raise
+    if ids is None:
+        # Renewal risk and the thesis test, fitted on the figures just stored (issue 12).
+        say("Renewal risk and the thesis test")
+        do_fit_renewals(run=run, now=timezone.localdate(now))
     return run
 
 

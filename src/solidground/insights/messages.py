@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -22,6 +21,7 @@ from solidground.insights import formatting
 
 SEGMENT_NAMES: dict[str, Promise] = {
     "solid": _("solid"),
+    "watch": _("watch"),
     "service_trap": _("service trap"),
     "at_risk": _("at risk"),
     "quiet": _("quiet"),
@@ -51,7 +51,48 @@ KIND_NAMES: dict[str, Promise] = {
     "margin_low": _("low margin"),
     "margin_negative": _("negative margin"),
     "no_answers": _("no survey answers"),
+    "unhappy_answer": _("unhappy survey answer"),
+    "goodwill_cost_rising": _("goodwill eating the margin"),
+    "cancelled": _("cancelled"),
+    "sla_resolution_under": _("resolution SLA under target"),
+    "sla_response_under": _("first-response SLA under target"),
+    "unhappy_over": _("unhappy answers above the usual"),
+    "noticed_over": _("many tickets noticed negatively"),
 }
+
+# What every customer in a segment has in common: each claim holds for every customer the
+# rules place there (tests/insights/test_segment_texts.py checks them on the demo).
+SEGMENT_DESCRIPTIONS: dict[str, Promise] = {
+    "service_trap": _(
+        "Goodwill work high or rising, contact intensity high or rising, and the margin falling, "
+        "low, or eaten by goodwill work."
+    ),
+    "at_risk": _(
+        "Service clearly below the usual: SLA missed, unhappy answers, tickets noticed "
+        "negatively or CSAT falling; or cancelled after such problems."
+    ),
+    "unprofitable": _("Costs more than it pays: agreement margin below zero."),
+    "quiet": _("Little contact and no survey answers: satisfaction unknown."),
+    "watch": _(
+        "Not solid: cancelled, a margin close to zero, or just inside the line on several "
+        "tests. The reasons say which."
+    ),
+    "solid": _(
+        "Reliable, not unhappy and profitable with room to spare: a margin of at least "
+        "%(margin)s, no at-risk sign and near misses on one test at most."
+    ),
+    "unclassified": _("No activity in the window."),
+}
+
+
+def segment_description(segment: str, thresholds: Mapping[str, float] | None = None) -> str:
+    """A segment's description in the reader's language, with the thresholds it names
+    (``thresholds``: ``SegmentThresholds.as_dict()`` of the analysis; default the defaults)."""
+    text = SEGMENT_DESCRIPTIONS.get(segment)
+    if text is None:
+        return ""
+    margin = (thresholds or {}).get("margin_thin", 0.10)
+    return str(text) % {"margin": percent(margin)} if segment == "solid" else str(text)
 
 
 def kind_name(kind: str) -> str:
@@ -107,6 +148,55 @@ MESSAGES: dict[str, Promise] = {
     "margin_low": _("agreement margin %(value)s, under the %(threshold)s warning line"),
     "margin_negative": _("agreement margin %(value)s: the customer costs more than it pays"),
     "no_answers": _("no survey answers: satisfaction unknown, not assumed"),
+    # Comparisons with the past on short history (engine.segments, "Baselines").
+    "margin_falling:first_half": _(
+        "agreement margin %(value)s since %(start)s, down from %(reference)s before; no complete "
+        "year before, so the first half of the history is compared with the second"
+    ),
+    "margin_falling:not_enough_history": _(
+        "agreement margin %(value)s; not enough history to judge its trend (quarters of data: "
+        "%(quarters)s)"
+    ),
+    "goodwill_cost_rising": _(
+        "goodwill work costs %(value)s of the agreement's revenue, up from %(reference)s a year "
+        "before"
+    ),
+    "goodwill_cost_rising:first_half": _(
+        "goodwill work costs %(value)s of the agreement's revenue since %(start)s, up from "
+        "%(reference)s before; no complete year before, so the first half of the history is "
+        "compared with the second"
+    ),
+    "csat_falling:first_half": _(
+        "CSAT fell from %(reference)s to %(value)s since %(start)s (%(n)s answers); the first "
+        "half of the history compared with the second"
+    ),
+    # Watch: inside the line, without room to spare.
+    "sla_resolution_near": _(
+        "resolution SLA met %(value)s (%(n)s tickets): inside the line, but under %(threshold)s"
+    ),
+    "sla_response_near": _(
+        "first-response SLA met %(value)s (%(n)s tickets): inside the line, but under %(threshold)s"
+    ),
+    "unhappy_near": _("%(value)s unhappy answers (%(n)s answers): %(threshold)s or more"),
+    "noticed_near": _(
+        "%(value)s of tickets noticed negatively (%(n)s tickets): %(threshold)s or more"
+    ),
+    "margin_thin": _("agreement margin %(value)s: under %(threshold)s, close to zero"),
+    "margin_thin:unknown": _("no revenue recorded: whether it is profitable is unknown"),
+    "cancelled": _("the customer has cancelled"),
+    # At risk after a cancellation: past the line, too few tickets or answers to rule out chance.
+    "sla_resolution_under": _(
+        "resolution SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), under %(threshold)s"
+    ),
+    "sla_response_under": _(
+        "first-response SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), under %(threshold)s"
+    ),
+    "unhappy_over": _("%(value)s unhappy answers (%(low)s–%(high)s, %(n)s answers)"),
+    "noticed_over": _("%(value)s of tickets noticed negatively (%(low)s–%(high)s, %(n)s tickets)"),
+    "unhappy_answer": _(
+        "unhappy survey answers in the last %(days)s days: %(answers)s, the latest on "
+        "%(latest)s; call the customer"
+    ),
 }
 
 MOVERS: dict[str, Promise] = {
@@ -124,9 +214,25 @@ MOVERS: dict[str, Promise] = {
     "margin_low": _("agreement margin above %(threshold)s (now %(value)s)"),
     "margin_negative": _("agreement margin above 0 (now %(value)s)"),
     "no_answers": _("a survey answer"),
+    "goodwill_cost_rising": _(
+        "goodwill work's cost back to %(reference)s of revenue (now %(value)s)"
+    ),
+    "sla_resolution_near": _("resolution SLA met reaching %(threshold)s (now %(value)s)"),
+    "sla_response_near": _("first-response SLA met reaching %(threshold)s (now %(value)s)"),
+    "unhappy_near": _("unhappy answers falling under %(threshold)s (now %(value)s)"),
+    "noticed_near": _("tickets noticed negatively falling under %(threshold)s (now %(value)s)"),
+    "margin_thin": _("agreement margin above %(threshold)s (now %(value)s)"),
+    "margin_thin:unknown": _("revenue recorded for the customer"),
+    "cancelled": _("the cancellation withdrawn"),
+    "sla_resolution_under": _("resolution SLA met reaching %(threshold)s (now %(value)s)"),
+    "sla_response_under": _("first-response SLA met reaching %(threshold)s (now %(value)s)"),
+    "unhappy_over": _("unhappy answers falling under %(threshold)s (now %(value)s)"),
+    "noticed_over": _("tickets noticed negatively falling under %(threshold)s (now %(value)s)"),
+    "unhappy_answer": _("no unhappy answer in the last %(days)s days"),
 }
 
 _PERCENT_KEYS = {"value", "low", "high", "reference", "threshold", "change"}
+_BASELINE_VARIANTS = ("first_half", "not_enough_history")
 _PERCENT_KINDS_EXCEPT = {"tickets_up", "contact_high", "contact_low", "out_of_scope_free"}
 
 
@@ -176,6 +282,10 @@ def format_params(key: str, params: Mapping[str, Any], period: object = None) ->
             shown[name] = f"{_number(value, 0)} h"
         elif name == "ratio":
             shown[name] = _number(value, 1)
+        elif name in ("start", "reference_start", "window_start"):
+            shown[name] = _period(value)
+        elif name == "latest" and key == "unhappy_answer":
+            shown[name] = date_format(date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
         elif isinstance(value, float):
             shown[name] = _number(value, 2)
         else:
@@ -187,17 +297,27 @@ def format_params(key: str, params: Mapping[str, Any], period: object = None) ->
 def render(
     key: str, params: Mapping[str, Any], period: object = None, *, mover: bool = False
 ) -> str:
-    """One condition or finding as a sentence (without the customer's name)."""
-    template = (MOVERS if mover else MESSAGES).get(key)
+    """One condition or finding as a sentence (without the customer's name).
+
+    A comparison on short history has a sentence of its own, which names its baseline
+    (``key:first_half``, ``key:not_enough_history``); a figure without a value may too
+    (``key:unknown``).
+    """
+    templates = MOVERS if mover else MESSAGES
+    variant = params.get("baseline") if params.get("baseline") in _BASELINE_VARIANTS else None
+    if variant is None and params.get("value", 0) is None:
+        variant = "unknown"
+    template = templates.get(f"{key}:{variant}") if variant else None
+    template = template or templates.get(key)
     if template is None:
         return key
-    return str(template) % format_params(key, params, period)
-
-
-def render_in(language: str, key: str, params: Mapping[str, Any], period: object = None) -> str:
-    with translation.override(language):
-        return render(key, params, period)
-
-
-def date_text(value: date) -> str:
-    return date_format(value, "F Y")
+    text = str(template) % format_params(key, params, period)
+    window = params.get("window_start")
+    if window and period and not mover:
+        # A finding restating a segment's reason: its figures are the segment window's, which
+        # may differ from the months a table shows next to it.
+        text += " " + gettext("(%(first)s–%(last)s)") % {
+            "first": _period(window),
+            "last": _period(period),
+        }
+    return text

@@ -65,6 +65,11 @@ class Command(BaseCommand):
             action="store_true",
             help="only build the data; skip the analysis, the portfolio and the login",
         )
+        parser.add_argument(
+            "--no-renewal-effects",
+            action="store_true",
+            help="cancellations and expansions independent of the service (the thesis test's null)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         customers = _positive("customers", options["customers"], 100_000)
@@ -78,7 +83,8 @@ class Command(BaseCommand):
         # A fresh machine has no tables yet: `make demo` must work as the very first command.
         call_command("migrate", interactive=False, verbosity=0)
         fresh = bool(options["fresh"]) or self._confirm_rebuild()
-        summary = self._build(customers, months, seed, end, fresh)
+        effects = not options["no_renewal_effects"]
+        summary = self._build(customers, months, seed, end, fresh, renewal_effects=effects)
         self.stdout.write(self._report(summary), ending="")
         if options["no_analyze"]:
             return
@@ -116,7 +122,16 @@ class Command(BaseCommand):
             f"http://127.0.0.1:8000/ and log in as\n{credentials}\n"
         )
 
-    def _build(self, customers: int, months: int, seed: int, end: date, fresh: bool) -> DemoSummary:
+    def _build(
+        self,
+        customers: int,
+        months: int,
+        seed: int,
+        end: date,
+        fresh: bool,
+        *,
+        renewal_effects: bool = True,
+    ) -> DemoSummary:
         console = Console(stderr=True)
         columns = (
             TextColumn("{task.description:<44}"),
@@ -142,6 +157,7 @@ class Command(BaseCommand):
                     end=end,
                     fresh=fresh,
                     progress=progress,
+                    renewal_effects=renewal_effects,
                 )
             except DemoStoreNotEmptyError as exc:
                 raise CommandError(str(exc)) from exc
