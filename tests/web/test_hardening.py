@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from solidground.accounts.actions import do_create_user
 from solidground.accounts.models import Role
+from solidground.importers.models import ImportRun
 from tests.web.test_errors_and_headers import settings_in_subprocess
 
 PASSWORD = "a-long-test-password"
@@ -128,6 +130,7 @@ def serve_output(monkeypatch: pytest.MonkeyPatch) -> str:
     return err.getvalue()
 
 
+@pytest.mark.django_db  # serve closes API writes that a stopped server cut off (below)
 def test_serve_warns_when_production_mode_runs_without_a_tls_proxy(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +144,7 @@ def test_serve_warns_when_production_mode_runs_without_a_tls_proxy(
     assert "SOLIDGROUND_BEHIND_PROXY=true" in warning  # what to do
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("production", "behind_proxy"), [(True, True), (False, False)])
 def test_serve_is_quiet_behind_a_proxy_or_outside_production(
     settings: Any, monkeypatch: pytest.MonkeyPatch, production: bool, behind_proxy: bool
@@ -149,6 +153,24 @@ def test_serve_is_quiet_behind_a_proxy_or_outside_production(
     settings.BEHIND_PROXY = behind_proxy
 
     assert serve_output(monkeypatch) == ""
+
+
+@pytest.mark.django_db
+def test_serve_marks_api_writes_cut_off_by_a_stopped_server_as_failed(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an API write whose server was killed mid-write: its run still says "running"
+    settings.PRODUCTION = False
+    run = ImportRun.objects.create(
+        started_at=timezone.now(), kind=ImportRun.Kind.API, source="psa", status="running"
+    )
+    # when the server starts again
+    output = serve_output(monkeypatch)
+    # then the run says failed, and the start-up says so in a sentence
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+    assert "nothing was written" in run.error
+    assert "1 API write(s) were interrupted" in output
 
 
 @pytest.mark.django_db
