@@ -46,6 +46,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import postgres_db
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TICKETS_AT_SCALE_1 = 100_000
@@ -60,37 +62,6 @@ START = datetime(2025, 1, 6, 7, 0, tzinfo=UTC)
 
 def _scale() -> float:
     return float(os.environ.get("SOLIDGROUND_BENCH_SCALE", "1.0"))
-
-
-def _postgres_admin_url() -> str:
-    return os.environ.get("SOLIDGROUND_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
-
-
-def _postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(_postgres_admin_url(), connect_timeout=3).close()
-    except Exception:
-        return False
-    return True
-
-
-def _recreate_postgres() -> str:
-    import psycopg
-
-    admin = _postgres_admin_url()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    return admin.rsplit("/", 1)[0] + "/" + DATABASE
-
-
-def _drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(_postgres_admin_url(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -226,7 +197,7 @@ def _environment(database: str) -> tuple[dict[str, str], Path]:
         "SOLIDGROUND_API_RATE_PER_MINUTE": "10000000",
     }
     if database == "postgresql":
-        env["SOLIDGROUND_DATABASE_URL"] = _recreate_postgres()
+        env["SOLIDGROUND_DATABASE_URL"] = postgres_db.recreate(DATABASE)
     else:
         env.pop("SOLIDGROUND_DATABASE_URL", None)
     return env, data_dir
@@ -332,7 +303,7 @@ def _run(database: str, shape: str, requests: list[Request], tickets: int) -> No
             server.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
         if database == "postgresql":
-            _drop_postgres()
+            postgres_db.drop(DATABASE)
 
 
 def main() -> None:
@@ -349,7 +320,7 @@ def main() -> None:
     for shape, requests in shapes.items():
         changes = sum(request.records for request in requests) - tickets
         print(f"{shape}: {len(requests):,} requests, {changes:,} status changes", flush=True)
-    databases = ["sqlite"] + (["postgresql"] if _postgres_reachable() else [])
+    databases = ["sqlite"] + (["postgresql"] if postgres_db.reachable() else [])
     for database in databases:
         for shape, requests in shapes.items():
             _run(database, shape, requests, tickets)

@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import postgres_db
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CLICK_INVITATIONS_AT_SCALE_1 = 20_000
@@ -55,36 +57,6 @@ SEED = 20261202
 
 def _scale() -> float:
     return float(os.environ.get("SOLIDGROUND_BENCH_SCALE", "1.0"))
-
-
-def _postgres_admin_url() -> str:
-    return os.environ.get("SOLIDGROUND_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
-
-
-def _postgres_reachable() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(_postgres_admin_url(), connect_timeout=3).close()
-    except Exception:
-        return False
-    return True
-
-
-def _recreate_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(_postgres_admin_url(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    return _postgres_admin_url().rsplit("/", 1)[0] + "/" + DATABASE
-
-
-def _drop_postgres() -> None:
-    import psycopg
-
-    with psycopg.connect(_postgres_admin_url(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -321,7 +293,7 @@ def _environment(database: str) -> tuple[dict[str, str], Path]:
         "SOLIDGROUND_LOG_LEVEL": "ERROR",
     }
     if database == "postgresql":
-        env["SOLIDGROUND_DATABASE_URL"] = _recreate_postgres()
+        env["SOLIDGROUND_DATABASE_URL"] = postgres_db.recreate(DATABASE)
     else:
         env.pop("SOLIDGROUND_DATABASE_URL", None)
     return env, data_dir
@@ -524,7 +496,7 @@ def _run(database: str) -> None:
                 smtp.kill()
             shutil.rmtree(mail_dir, ignore_errors=True)
             if database == "postgresql":
-                _drop_postgres()
+                postgres_db.drop(DATABASE)
         print(
             f"[{database}] mails: {sent['sent']:,} invitations sent through a local aiosmtpd "
             f"in {sent['seconds']:.1f} s: {sent['sent'] / sent['seconds']:,.0f} mails/s; the "
@@ -539,7 +511,7 @@ def _run(database: str) -> None:
             server.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
         if database == "postgresql":
-            _drop_postgres()
+            postgres_db.drop(DATABASE)
 
 
 def _calibration() -> str:
@@ -559,7 +531,7 @@ def main() -> None:
         flush=True,
     )
     _run("sqlite")
-    if _postgres_reachable():
+    if postgres_db.reachable():
         _run("postgresql")
     else:
         print("[postgresql] not reachable: skipped", flush=True)
