@@ -25,14 +25,18 @@ docs/sla.md. In short, per ticket and per clock:
   clock in state "running" that has used at least ``near_breach_share`` of its target.
 
 Everything is vectorised with NumPy and Polars: no Python loop per ticket or per pause.
+
+Where the code lives: this module holds the policy and the evaluation (``evaluate_tickets``);
+one clock's arithmetic (pauses, due instant, state) is in ``sla_clock``, the pauses and reopens
+derived from status histories in ``sla_history``, and the input frames' columns and checks in
+``sla_inputs``. Everything public is importable from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +44,31 @@ import polars as pl
 
 from solidground.engine._calendar_arrays import epoch_seconds
 from solidground.engine.calendar import BusinessCalendar, BusinessTimeline
+from solidground.engine.sla_clock import _Clock, _selector
+from solidground.engine.sla_history import pauses_from_status_changes, reopen_counts
+from solidground.engine.sla_inputs import (
+    _MICROS,
+    _NO_EVENT,
+    _TIME,
+    PAUSE_COLUMNS,
+    PAUSE_KINDS,
+    RESOLVED_STATUSES,
+    STATES,
+    STATUSES,
+    TICKET_COLUMNS,
+    BoolArray,
+    Int64Array,
+    _instant_dtype,
+    _instants,
+    _masked,
+    _require,
+    _rows_of,
+)
+
+# Not in __all__, but importable from here as before the split.
+from solidground.engine.sla_inputs import (
+    CHANGE_COLUMNS as CHANGE_COLUMNS,
+)
 
 __all__ = [
     "PAUSE_KINDS",
@@ -51,42 +80,6 @@ __all__ = [
     "pauses_from_status_changes",
     "reopen_counts",
 ]
-
-Int64Array = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-
-STATUSES: Final = (
-    "new",
-    "open",
-    "in_progress",
-    "waiting_customer",
-    "waiting_third_party",
-    "resolved",
-    "closed",
-)
-"""The ticket statuses of the domain model (others are accepted and treated as working)."""
-
-RESOLVED_STATUSES: Final = ("resolved", "closed")
-"""Statuses in which a ticket counts as resolved; leaving them is a reopen."""
-
-PAUSE_KINDS: Final = ("pause", "resolved")
-STATES: Final = ("met", "breached", "running", "running_breached")
-
-_MET, _BREACHED, _RUNNING, _RUNNING_BREACHED = range(4)
-_TIME = pl.Datetime("us", "UTC")
-_MICROS: Final = np.int64(1_000_000)
-_NO_EVENT: Final = np.iinfo(np.int64).max
-
-TICKET_COLUMNS: Final = {
-    "ticket_id": pl.Int64,
-    "policy_id": pl.Int64,
-    "priority": pl.Int8,
-    "created_at": _TIME,
-    "first_response_at": _TIME,
-    "resolved_at": _TIME,
-}
-PAUSE_COLUMNS: Final = {"ticket_id": pl.Int64, "start": _TIME, "end": _TIME, "kind": pl.String}
-CHANGE_COLUMNS: Final = {"ticket_id": pl.Int64, "changed_at": _TIME, "status": pl.String}
 
 
 @dataclass(frozen=True)
@@ -131,6 +124,8 @@ class SlaPolicy:
 # -- evaluation ------------------------------------------------------------------------------
 
 
+# Long on purpose: the steps share a dozen aligned arrays, and reading them in one place, in
+# order, is what makes the clock arithmetic checkable.
 def evaluate_tickets(
     tickets: pl.DataFrame,
     pauses: pl.DataFrame,
@@ -151,9 +146,6 @@ def evaluate_tickets(
     Returns one row per ticket, in the order of ``tickets``, with the columns described in
     docs/sla.md: targets, counted business seconds, paused business seconds, due instants,
     states, margins and near-breach flags per clock.
-
-    (Longer than most functions here, on purpose: the steps share a dozen aligned arrays, and
-    reading them in one place, in order, is what makes the clock arithmetic checkable.)
     """
     now_s = epoch_seconds(now, "now")
     frame = _require(tickets, TICKET_COLUMNS, "tickets")
@@ -277,97 +269,6 @@ def _business_elapsed(
     return timelines, b_tickets, b_pauses
 
 
-@dataclass
-class _Clock:
-    """One clock (first response or resolution) of every ticket, as arrays."""
-
-    target: Int64Array  # 0 = no target
-    span: Int64Array  # business seconds from creation to the stop (event or now)
-    happened: BoolArray
-    event: Int64Array  # the stop instant, UTC epoch seconds
-    paused: Int64Array | None = None
-    shift: Int64Array | None = None
-    due: Int64Array | None = None
-    counted: Int64Array | None = None
-    state: npt.NDArray[np.int8] | None = None
-    near_breach: BoolArray | None = None
-
-    def measure_pauses(
-        self,
-        rows: npt.NDArray[np.intp],
-        rel_start: Int64Array,
-        rel_end: Int64Array,
-        limit: Int64Array,
-        width: int,
-    ) -> None:
-        """Merge the ticket's pauses within ``[0, limit]`` (business seconds after creation),
-        total them, and total those that start before the target is reached (they push the due
-        instant out)."""
-        n = len(self.target)
-        if len(rows) == 0:
-            self.paused = np.zeros(n, dtype=np.int64)
-            self.shift = np.zeros(n, dtype=np.int64)
-            self.counted = self.span.copy()
-            return
-        upper = limit[rows]
-        start = np.minimum(np.maximum(rel_start, 0), upper)
-        end = np.minimum(np.maximum(rel_end, 0), upper)
-        np.maximum(end, start, out=end)
-        # Running maximum of the end within each ticket: tickets are sorted, and encoding the
-        # row in the high part keeps one ticket's ends from reaching into the next.
-        row_base = rows.astype(np.int64) * np.int64(width)
-        reach = np.maximum.accumulate(row_base + end)
-        opens_group = np.ones(len(rows), dtype=bool)
-        opens_group[1:] = row_base[1:] + start[1:] > reach[:-1]
-        first = np.flatnonzero(opens_group)
-        last = np.append(first[1:], len(rows)) - 1
-        group_row = rows[first]
-        group_start = start[first]
-        group_length = reach[last] - row_base[last] - group_start
-        self.paused = _sum_by_row(group_row, group_length, n)
-        # Counted time when each merged pause starts: its offset minus the pauses before it.
-        before = np.cumsum(group_length) - group_length
-        opens_row = np.ones(len(first), dtype=bool)
-        opens_row[1:] = group_row[1:] != group_row[:-1]
-        row_first = np.maximum.accumulate(np.where(opens_row, np.arange(len(first)), 0))
-        counted_at_start = group_start - (before - before[row_first])
-        pushes_due = counted_at_start < self.target[group_row]
-        self.shift = _sum_by_row(group_row, np.where(pushes_due, group_length, 0), n)
-        self.counted = self.span - self.paused
-
-    def schedule(
-        self,
-        calendar: BusinessCalendar,
-        timeline: BusinessTimeline | None,
-        in_group: BoolArray,
-        created: Int64Array,
-        b_created: Int64Array,
-    ) -> None:
-        """Due instants of the tickets of one calendar that have a target."""
-        if self.due is None:
-            self.due = np.zeros(len(self.target), dtype=np.int64)
-        assert self.shift is not None
-        mine = _selector(in_group & (self.target > 0))
-        if timeline is None or len(created[mine]) == 0:
-            return
-        # B(created) + target + pauses before the due, then the inverse look-up. A due beyond
-        # the expanded span needs a longer timeline (and B values on it).
-        due_count = b_created[mine] + self.target[mine] + self.shift[mine]
-        if int(due_count.max()) > timeline.capacity:
-            timeline, due_count = calendar.timeline_reaching(
-                created[mine], self.target[mine] + self.shift[mine]
-            )
-        self.due[mine] = timeline.instant_at(due_count)
-
-    def judge(self, now: int, share: npt.NDArray[np.float64]) -> None:
-        assert self.due is not None
-        assert self.counted is not None
-        stopped = np.where(self.event <= self.due, np.int8(_MET), np.int8(_BREACHED))
-        running = np.where(now <= self.due, np.int8(_RUNNING), np.int8(_RUNNING_BREACHED))
-        self.state = np.where(self.happened, stopped, running)
-        self.near_breach = (self.state == _RUNNING) & (self.counted >= share * self.target)
-
-
 class _PolicyPlan:
     """Per-ticket policy facts: targets, options and calendar group."""
 
@@ -472,27 +373,10 @@ def _pause_order(
     return np.lexsort((start, rows)).astype(np.intp)
 
 
-def _sum_by_row(rows: npt.NDArray[np.intp], values: Int64Array, n: int) -> Int64Array:
-    """Totals per ticket row of values whose rows are sorted (grouped)."""
-    totals = np.zeros(n, dtype=np.int64)
-    if len(rows) == 0:
-        return totals
-    first = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    totals[rows[first]] = np.add.reduceat(values, first)
-    return totals
-
-
 def _or_no_event(instants: Int64Array, nulls: BoolArray | None) -> Int64Array:
     if nulls is None:
         return instants.copy()
     return np.where(nulls, _NO_EVENT, instants)
-
-
-def _selector(mask: BoolArray) -> npt.NDArray[np.intp] | slice:
-    """Index for a boolean mask; a plain slice when it selects everything (no copy)."""
-    if mask.all():
-        return slice(None)
-    return np.flatnonzero(mask)
 
 
 def _result_frame(
@@ -520,284 +404,3 @@ def _result_frame(
         )
         columns[f"{prefix}_near_breach"] = _masked(clock.near_breach, has_target, pl.Boolean)
     return pl.DataFrame({name: series.alias(name) for name, series in columns.items()})
-
-
-def _masked(
-    values: npt.NDArray[np.generic], keep: BoolArray, dtype: pl.DataType | type[pl.DataType]
-) -> pl.Series:
-    series = pl.Series(values=values, dtype=dtype)
-    if keep.all():
-        return series
-    return pl.select(pl.when(pl.lit(pl.Series(keep))).then(series)).to_series()
-
-
-# -- status histories ------------------------------------------------------------------------
-
-
-def pauses_from_status_changes(
-    changes: pl.DataFrame,
-    pausing_statuses: Mapping[int, Collection[str]] | Collection[str],
-    *,
-    tickets: pl.DataFrame | None = None,
-    resolved_statuses: Collection[str] = RESOLVED_STATUSES,
-) -> pl.DataFrame:
-    """Derive the pause intervals of :func:`evaluate_tickets` from status histories.
-
-    ``changes``: ``ticket_id``, ``changed_at`` (Datetime with a time zone) and ``status`` (the
-    status entered). A status holds from its change until the ticket's next change, or is still
-    current (open end). Periods in a pausing status become kind "pause" (open-ended if current);
-    periods in a resolved status that a later change to another status ends (a reopen) become
-    kind "resolved". Consecutive periods of one kind are joined, and periods of no length
-    dropped. The time a ticket currently sits resolved is not a pause: its resolution clock has
-    stopped.
-
-    ``pausing_statuses`` is either one collection for every ticket or a mapping from SLA policy
-    id to the statuses that pause under that policy; the mapping needs each ticket's
-    ``policy_id``, from a ``policy_id`` column in ``changes`` or from ``tickets``
-    (``ticket_id``, ``policy_id``). Tickets without a policy get no "pause" periods.
-
-    Changes at the same instant keep their order in ``changes``. Returns ``ticket_id``,
-    ``start``, ``end``, ``kind`` sorted by ticket and start.
-    """
-    resolved = _status_set(resolved_statuses, "resolved_statuses")
-    if isinstance(pausing_statuses, Mapping):
-        per_policy = {
-            int(policy_id): _status_set(statuses, f"pausing_statuses[{policy_id!r}]")
-            for policy_id, statuses in pausing_statuses.items()
-        }
-    else:
-        per_policy = {0: _status_set(pausing_statuses, "pausing_statuses")}
-    for statuses in per_policy.values():
-        _check_disjoint(statuses, resolved)
-    known = sorted(resolved | set().union(*per_policy.values()))
-    history = _History(changes, known, resolved)
-
-    # Which statuses pause, per policy: a small table [policy, status code] -> bool.
-    policy_ids = np.array(sorted(per_policy), dtype=np.int64)
-    table = np.zeros((len(policy_ids) + 1, len(known) + 1), dtype=bool)  # last row: no policy
-    for row, policy_id in enumerate(policy_ids):
-        for status in per_policy[int(policy_id)]:
-            table[row, known.index(status)] = True
-    if isinstance(pausing_statuses, Mapping):
-        policy_row = _policy_rows(history, changes, tickets, policy_ids)
-    else:
-        policy_row = np.zeros(len(history.ticket), dtype=np.intp)
-    pausing = table[policy_row, history.code] & ~history.resolved
-
-    # A resolved period counts when a later change of the same ticket leaves the resolved
-    # statuses (a reopen): find the next working row after each row.
-    n = len(history.ticket)
-    position = np.where(history.resolved, n, np.arange(n))
-    next_working = np.minimum.accumulate(position[::-1])[::-1]
-    reopened = history.resolved & (next_working < n)
-    reopened &= history.ticket[np.minimum(next_working, max(n - 1, 0))] == history.ticket
-    kind = np.where(pausing, 1, np.where(reopened, 2, 0)).astype(np.int8)
-
-    kept = np.flatnonzero(kind > 0)
-    ticket, start, end = history.ticket[kept], history.at[kept], history.end[kept]
-    has_end, kind = history.has_end[kept], kind[kept]
-    # Join a period to the one before when it continues it: same ticket, same kind, and it
-    # starts where the previous one ended.
-    continues = np.zeros(len(kept), dtype=bool)
-    continues[1:] = (
-        (ticket[1:] == ticket[:-1])
-        & (kind[1:] == kind[:-1])
-        & has_end[:-1]
-        & (start[1:] == end[:-1])
-    )
-    first = np.flatnonzero(~continues)
-    last = np.append(first[1:], len(kept))[: len(first)] - 1
-    ticket, start, kind = ticket[first], start[first], kind[first]
-    end, has_end = end[last], has_end[last]
-    lasting = ~has_end | (end > start)
-    ticket, start, kind = ticket[lasting], start[lasting], kind[lasting]
-    end, has_end = end[lasting], has_end[lasting]
-    return pl.DataFrame(
-        {
-            "ticket_id": pl.Series(ticket, dtype=pl.Int64),
-            "start": pl.Series(start, dtype=pl.Int64).cast(_TIME),
-            "end": _masked(end, has_end, pl.Int64).cast(_TIME),
-            "kind": pl.Series(list(PAUSE_KINDS)).gather((kind - 1).astype(np.uint32)),
-        }
-    )
-
-
-def reopen_counts(
-    changes: pl.DataFrame, *, resolved_statuses: Collection[str] = RESOLVED_STATUSES
-) -> pl.DataFrame:
-    """Reopens per ticket: changes from a resolved status to any other status.
-
-    Returns ``ticket_id`` and ``reopen_count`` (int64) for every ticket in ``changes``, sorted by
-    ticket; tickets without status changes are absent (left-join and fill with 0).
-    """
-    resolved = _status_set(resolved_statuses, "resolved_statuses")
-    history = _History(changes, sorted(resolved), resolved)
-    ticket = history.ticket
-    new_ticket = np.ones(len(ticket), dtype=bool)
-    new_ticket[1:] = ticket[1:] != ticket[:-1]
-    reopen = np.zeros(len(ticket), dtype=np.int64)
-    reopen[1:] = ~new_ticket[1:] & history.resolved[:-1] & ~history.resolved[1:]
-    starts = np.flatnonzero(new_ticket)
-    counts = np.add.reduceat(reopen, starts) if len(starts) else reopen[:0]
-    return pl.DataFrame(
-        {
-            "ticket_id": pl.Series(ticket[starts], dtype=pl.Int64),
-            "reopen_count": pl.Series(counts, dtype=pl.Int64),
-        }
-    )
-
-
-class _History:
-    """Status changes as arrays sorted by ticket and time (ties keep input order): ticket,
-    instant (UTC epoch microseconds), the next change's instant, and status codes."""
-
-    def __init__(self, changes: pl.DataFrame, known: list[str], resolved: frozenset[str]) -> None:
-        frame = _require(changes, CHANGE_COLUMNS, "changes")
-        _instant_dtype(frame, "changed_at", "changes")
-        for column in CHANGE_COLUMNS:
-            if frame.get_column(column).null_count():
-                raise ValueError(f"changes.{column}: contains nulls")
-        ticket = frame.get_column("ticket_id").cast(pl.Int64).to_numpy()
-        at = frame.get_column("changed_at").dt.epoch("us").to_numpy()
-        # Status names become small codes: the index in ``known``, or len(known) for any other
-        # status (a working status that neither pauses nor resolves).
-        status = frame.get_column("status").cast(pl.String)
-        code = np.full(len(status), len(known), dtype=np.intp)
-        for index, name in enumerate(known):  # a handful of names; one vectorised compare each
-            code[(status == name).to_numpy()] = index
-        order = _order_by(ticket, at)
-        if order is not None:
-            ticket, at, code = ticket[order], at[order], code[order]
-        self.order = order
-        self.ticket: Int64Array = ticket.astype(np.int64, copy=False)
-        self.at: Int64Array = at.astype(np.int64, copy=False)
-        self.code: npt.NDArray[np.intp] = code.astype(np.intp)
-        resolved_codes = [known.index(name) for name in resolved]
-        self.resolved: BoolArray = np.isin(self.code, resolved_codes)
-        n = len(ticket)
-        self.has_end: BoolArray = np.zeros(n, dtype=bool)
-        self.has_end[:-1] = ticket[1:] == ticket[:-1]
-        self.end: Int64Array = np.zeros(n, dtype=np.int64)
-        self.end[:-1] = self.at[1:]
-
-
-def _order_by(ticket: Int64Array, at: Int64Array) -> npt.NDArray[np.intp] | None:
-    """A stable order by ticket then time; None when the rows are already in that order (the
-    usual case for a database export), which saves the sort."""
-    if len(ticket) < 2:
-        return None
-    step = ticket[1:] - ticket[:-1]
-    if bool((step > 0).all()) or bool(((step > 0) | ((step == 0) & (at[1:] >= at[:-1]))).all()):
-        return None
-    return np.lexsort((at, ticket)).astype(np.intp)
-
-
-def _policy_rows(
-    history: _History,
-    changes: pl.DataFrame,
-    tickets: pl.DataFrame | None,
-    policy_ids: Int64Array,
-) -> npt.NDArray[np.intp]:
-    """Per status change: the row of its ticket's policy in ``policy_ids``; the extra last row
-    (no pausing statuses) for tickets without a policy."""
-    if "policy_id" in changes.columns:
-        policy_col = changes.get_column("policy_id").cast(pl.Int64)
-        present = ~policy_col.is_null().to_numpy()
-        policy = policy_col.fill_null(0).to_numpy()
-        if history.order is not None:
-            policy, present = policy[history.order], present[history.order]
-    elif tickets is not None and {"ticket_id", "policy_id"} <= set(tickets.columns):
-        owner_ids = tickets.get_column("ticket_id").cast(pl.Int64).to_numpy()
-        owner_col = tickets.get_column("policy_id").cast(pl.Int64)
-        rows, found = _rows_of(owner_ids, history.ticket)
-        present = found & ~owner_col.is_null().to_numpy()[rows]
-        policy = owner_col.fill_null(0).to_numpy()[rows]
-    else:
-        raise ValueError(
-            "pausing_statuses per policy needs each ticket's policy: add a policy_id column "
-            "to changes or pass tickets with ticket_id and policy_id"
-        )
-    position = np.searchsorted(policy_ids, policy).clip(0, max(len(policy_ids) - 1, 0))
-    matched = present & (policy_ids[position] == policy if len(policy_ids) else False)
-    missing = present & ~matched
-    if missing.any():
-        bad = sorted(set(policy[missing].tolist()))[:5]
-        raise ValueError(
-            f"pausing_statuses: no entry for SLA policy ids {bad}; give every policy an "
-            "entry (an empty list if no status pauses)"
-        )
-    return np.where(matched, position, len(policy_ids)).astype(np.intp)
-
-
-def _rows_of(ids: Int64Array, wanted: Int64Array) -> tuple[npt.NDArray[np.intp], BoolArray]:
-    """Row of each wanted id in ``ids`` (unique) and whether it was found at all."""
-    if len(ids) == 0 or len(wanted) == 0:
-        return np.zeros(len(wanted), dtype=np.intp), np.zeros(len(wanted), dtype=bool)
-    low, high = int(ids.min()), int(ids.max())
-    if high - low <= max(4 * len(ids), 1 << 20):
-        # Ticket ids are database keys, mostly dense: a direct lookup table beats any search.
-        table = np.full(high - low + 2, -1, dtype=np.intp)  # last slot: out of range
-        table[ids - low] = np.arange(len(ids), dtype=np.intp)
-        offset = wanted - low
-        offset[(offset < 0) | (offset > high - low)] = high - low + 1
-        rows = table[offset]
-        found = rows >= 0
-        return np.where(found, rows, 0).astype(np.intp), found
-    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
-        order = None
-        ordered = ids
-    else:
-        order = np.argsort(ids, kind="stable")
-        ordered = ids[order]
-    position = np.searchsorted(ordered, wanted).clip(0, len(ids) - 1)
-    found = ordered[position] == wanted
-    rows = position if order is None else order[position]
-    return rows.astype(np.intp), found
-
-
-def _status_set(statuses: Collection[str], name: str) -> frozenset[str]:
-    if isinstance(statuses, str) or not all(isinstance(s, str) for s in statuses):
-        raise ValueError(f"{name}: expected a collection of status names, got {statuses!r}")
-    return frozenset(statuses)
-
-
-def _check_disjoint(pausing: Collection[str], resolved: frozenset[str]) -> None:
-    both = sorted(set(pausing) & resolved)
-    if both:
-        raise ValueError(
-            f"pausing_statuses: {both} are resolved statuses; time spent resolved is handled "
-            "as a reopen period, not as a pause"
-        )
-
-
-# -- frame checks ------------------------------------------------------------------------------
-
-
-def _require(frame: pl.DataFrame, columns: Mapping[str, object], name: str) -> pl.DataFrame:
-    if not isinstance(frame, pl.DataFrame):
-        raise ValueError(f"{name}: expected a polars DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing columns {missing}; expected {list(columns)}")
-    return frame
-
-
-def _instant_dtype(frame: pl.DataFrame, column: str, name: str) -> None:
-    dtype = frame.schema[column]
-    if isinstance(dtype, pl.Null):
-        return
-    if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
-        raise ValueError(f"{name}.{column}: expected Datetime with a time zone (UTC), got {dtype}")
-
-
-def _instants(frame: pl.DataFrame, column: str, name: str) -> tuple[Int64Array, BoolArray | None]:
-    """UTC epoch seconds of a column (floored) and its null mask (None if no nulls)."""
-    _instant_dtype(frame, column, name)
-    series = frame.get_column(column)
-    if isinstance(series.dtype, pl.Null):
-        return np.zeros(len(series), dtype=np.int64), np.ones(len(series), dtype=bool)
-    seconds = series.dt.epoch("s")
-    if seconds.null_count():
-        mask = seconds.is_null().to_numpy()
-        return seconds.fill_null(0).to_numpy().astype(np.int64), mask
-    return seconds.to_numpy().astype(np.int64), None
