@@ -27,6 +27,10 @@ Kinds:
     Unhappy answers (the bottom quarter of the scale) to ticket or relationship surveys in the
     30 days (``RECENT_ANSWER_DAYS``) before the analysis: a single one is worth a call, whatever
     the rates say.
+
+Inside the engine a finding is a :class:`Finding`; the public functions return each as the
+plain dict the store reads (``Finding.as_dict``: customer_id, kind, severity, period_start,
+params).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import polars as pl
 from solidground.engine.portfolio import answer_polarity
 from solidground.engine.stats import wilson_interval
 
-__all__ = ["SEVERITY", "FindingThresholds", "build_findings"]
+__all__ = ["SEVERITY", "Finding", "FindingThresholds", "build_findings", "unhappy_answers"]
 
 SEVERITY: Final = {"info": 1, "warning": 2, "urgent": 3}
 
@@ -89,19 +93,34 @@ class FindingThresholds:
     ticket_rise: float = 0.15
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding: the customer, its kind (the message key), severity (``SEVERITY``), the
+    period it speaks of and its evidence (``params``, in the order the message reads them)."""
+
+    customer_id: int
+    kind: str
+    severity: int
+    period_start: date
+    params: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "period_start": self.period_start,
+            "params": self.params,
+        }
+
+
 def _finding(
     customer_id: int, kind: str, severity: str, period_start: date, **params: Any
-) -> dict[str, Any]:
-    return {
-        "customer_id": customer_id,
-        "kind": kind,
-        "severity": SEVERITY[severity],
-        "period_start": period_start,
-        "params": params,
-    }
+) -> Finding:
+    return Finding(customer_id, kind, SEVERITY[severity], period_start, params)
 
 
-def _out_of_scope(ledger: pl.DataFrame, t: FindingThresholds, as_of: date) -> list[dict[str, Any]]:
+def _out_of_scope(ledger: pl.DataFrame, t: FindingThresholds, as_of: date) -> list[Finding]:
     found = []
     eligible = ledger.filter(
         (pl.col("tickets") >= t.out_of_scope_min_tickets)
@@ -130,7 +149,7 @@ def _out_of_scope(ledger: pl.DataFrame, t: FindingThresholds, as_of: date) -> li
     return found
 
 
-def _drops(changes: pl.DataFrame, last_quarter: pl.DataFrame) -> list[dict[str, Any]]:
+def _drops(changes: pl.DataFrame, last_quarter: pl.DataFrame) -> list[Finding]:
     """Significant falls of shares in each customer's last quarter."""
     found = []
     rows = changes.join(
@@ -183,7 +202,7 @@ def _drops(changes: pl.DataFrame, last_quarter: pl.DataFrame) -> list[dict[str, 
 
 def _ticket_rises(
     changes: pl.DataFrame, last_quarter: pl.DataFrame, t: FindingThresholds
-) -> list[dict[str, Any]]:
+) -> list[Finding]:
     rows = changes.join(
         last_quarter.select("customer_id", pl.col("window_end").alias("period_start")),
         on=["customer_id", "period_start"],
@@ -209,7 +228,7 @@ def _ticket_rises(
     ]
 
 
-def _reopens(last_quarter: pl.DataFrame, t: FindingThresholds) -> list[dict[str, Any]]:
+def _reopens(last_quarter: pl.DataFrame, t: FindingThresholds) -> list[Finding]:
     found = []
     rows = last_quarter.filter(pl.col("resolved") > 0).select(
         "customer_id", "window_end", "reopened", "resolved"
@@ -236,7 +255,9 @@ def _reopens(last_quarter: pl.DataFrame, t: FindingThresholds) -> list[dict[str,
     return found
 
 
-def _from_segments(segments: pl.DataFrame) -> list[dict[str, Any]]:
+def _from_segments(segments: pl.DataFrame) -> list[Finding]:
+    """The conditions that placed a customer in an alarming segment, restated as findings
+    (``segments``: assign_segments' frame, its conditions as plain dicts)."""
     found = []
     for row in segments.iter_rows(named=True):
         wanted = _SEGMENT_FINDINGS.get(row["segment"], {})
@@ -266,6 +287,10 @@ def unhappy_answers(
 ) -> list[dict[str, Any]]:
     """One ``unhappy_answer`` finding per customer with unhappy ticket or relationship answers
     answered in the ``days`` before ``now`` (``surveys``: the store's survey frame)."""
+    return [f.as_dict() for f in _unhappy_answers(surveys, now=now, days=days)]
+
+
+def _unhappy_answers(surveys: pl.DataFrame, *, now: datetime, days: int) -> list[Finding]:
     since = now - timedelta(days=days)
     recent = surveys.filter(
         pl.col("kind").is_in(["ticket_csat", "relationship"])
@@ -324,7 +349,11 @@ def build_findings(
         *_ticket_rises(quarter_changes, last_quarter, t),
         *_reopens(last_quarter, t),
         *_out_of_scope(out_of_scope, t, as_of),
-        *(unhappy_answers(surveys, now=now) if surveys is not None and now is not None else []),
+        *(
+            _unhappy_answers(surveys, now=now, days=RECENT_ANSWER_DAYS)
+            if surveys is not None and now is not None
+            else []
+        ),
     ]
-    found.sort(key=lambda f: (-f["severity"], f["customer_id"], f["kind"]))
-    return found
+    found.sort(key=lambda f: (-f.severity, f.customer_id, f.kind))
+    return [f.as_dict() for f in found]
