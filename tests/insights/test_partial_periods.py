@@ -4,10 +4,12 @@ ends on 13 March covers January and March only in part, and every figure says so
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from solidground.accounts.selectors import Viewer
 from solidground.insights.actions import analyze
@@ -104,3 +106,23 @@ def test_the_customer_page_says_a_quarter_is_only_partly_covered(client: Client)
     page = client.get(f"/customers/{customer}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     # then the quarter's row says how many of its days the data cover
     assert "(data for 57 of 90 days)" in page
+
+
+def test_the_segment_window_names_the_days_of_its_partial_quarter(client: Client) -> None:
+    # given a history that covers Q1 2026 only from 16 January to 13 March
+    customer = _store()
+    analyze(now=NOW)
+
+    # then the portfolio names the window with its days, in English and German
+    result = portfolio(viewer=Viewer.everyone(), months=12)
+    with translation.override("en"):
+        assert result.segment_window_label == "Q1 2026 (16 Jan to 13 Mar)"
+    with translation.override("de"):
+        assert result.segment_window_label == "Q1 2026 (16. Jan. bis 13. März)"
+    # and so does the customer page
+    User.objects.create_superuser("manager", password="a-long-test-password")
+    client.force_login(User.objects.get(username="manager"))
+    page = client.get(f"/customers/{customer}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "judged on Q1 2026 (16 Jan to 13 Mar)" in page
+    page = client.get(f"/customers/{customer}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Grundlage: Q1 2026 (16. Jan. bis 13. März)" in html.unescape(page)

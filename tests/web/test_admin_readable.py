@@ -104,7 +104,7 @@ def test_a_finding_reads_as_the_dashboards_sentence_with_rounded_evidence(
     listing = admin_client.get("/admin/insights/finding/").content.decode()
     page = admin_client.get(f"/admin/insights/finding/{finding.pk}/change/").content.decode()
 
-    sentence = "resolution SLA met 74% (57%–86%, 31 tickets)"
+    sentence = "resolution SLA met 74% (99% interval 57%–86%, 31 tickets)"
     assert sentence in listing
     assert sentence in page
     assert f"{finding.pk}: sla_resolution_low" not in page  # the title is the sentence too
@@ -147,7 +147,7 @@ def test_a_segment_shows_its_reasons_as_sentences_and_rounded_figures(
     ).content.decode()
 
     assert "resolution SLA met 74%" in listing  # "why", shortened
-    assert "<li>resolution SLA met 74% (57%–86%, 31 tickets)" in page
+    assert "<li>resolution SLA met 74% (99% interval 57%–86%, 31 tickets)" in page
     assert "Busch IT: at risk" in page  # the title, not "…: at_risk"
     assert "<li>margin share: 35%</li>" in page
     assert "<li>tickets: 31</li>" in page

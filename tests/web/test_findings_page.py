@@ -122,7 +122,8 @@ def test_findings_are_grouped_by_severity_with_what_to_do(manager: Client, store
 
     assert headings(text) == ["Urgent", "Warning", "Info"]
     assert sentences(text) == [
-        "Resolution SLA met 62% (50%–72%, 50 tickets), clearly below 80%",
+        # An at-risk test's interval is a 99% one (SegmentThresholds.risk_alpha); it says so.
+        "Resolution SLA met 62% (99% interval 50%–72%, 50 tickets), clearly below 80%",
         "Goodwill is 20% of customer-facing hours (30 h); over 8% is a scope-creep warning",
         "No survey answers: satisfaction unknown, not assumed",
     ]
@@ -138,7 +139,7 @@ def test_findings_page_speaks_german(manager: Client, stored: Stored) -> None:
 
     assert "<h1>Befunde</h1>" in text
     # German percent format, with a no-break space before the sign.
-    assert "62\u00a0% (50\u00a0%–72\u00a0%, 50 Tickets)" in html.unescape(text)
+    assert "62\u00a0% (99-%-Intervall 50\u00a0%–72\u00a0%, 50 Tickets)" in html.unescape(text)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ with numbers formatted for the locale. German translations live in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.formats import date_format
@@ -107,35 +108,44 @@ MESSAGES: dict[str, Promise] = {
         "catalogue rate; add to the contract at %(monthly_price)s/month or bill from now"
     ),
     "sla_resolution_down": _(
-        "resolution SLA met %(value)s (%(low)s–%(high)s) in %(period)s, down from %(reference)s"
+        "resolution SLA met %(value)s (%(level)s%% interval %(low)s–%(high)s) in %(period)s, "
+        "down from %(reference)s"
     ),
     "sla_response_down": _(
-        "first-response SLA met %(value)s (%(low)s–%(high)s) in %(period)s, down from %(reference)s"
+        "first-response SLA met %(value)s (%(level)s%% interval %(low)s–%(high)s) in "
+        "%(period)s, down from %(reference)s"
     ),
-    "csat_down": _("CSAT %(value)s (%(low)s–%(high)s) in %(period)s, down from %(reference)s"),
+    "csat_down": _(
+        "CSAT %(value)s (%(level)s%% interval %(low)s–%(high)s) in %(period)s, down from "
+        "%(reference)s"
+    ),
     "tickets_up": _(
         "%(value)s tickets in %(period)s, %(ratio)s times the quarter before (%(reference)s)"
     ),
     "reopen_high": _(
-        "%(value)s of resolved tickets reopened in %(period)s (%(low)s–%(high)s); over 8%% is "
-        "a problem"
+        "%(value)s of resolved tickets reopened in %(period)s (%(level)s%% interval "
+        "%(low)s–%(high)s); over 8%% is a problem"
     ),
     "sla_resolution_low": _(
-        "resolution SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), clearly below "
-        "%(threshold)s"
+        "resolution SLA met %(value)s (%(level)s%% interval %(low)s–%(high)s, %(n)s tickets), "
+        "clearly below %(threshold)s"
     ),
     "sla_response_low": _(
-        "first-response SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), clearly below "
-        "%(threshold)s"
+        "first-response SLA met %(value)s (%(level)s%% interval %(low)s–%(high)s, %(n)s "
+        "tickets), clearly below %(threshold)s"
     ),
     "unhappy_high": _(
-        "%(value)s unhappy answers (%(low)s–%(high)s, %(n)s answers); a few percent is usual"
+        "%(value)s unhappy answers (%(level)s%% interval %(low)s–%(high)s, %(n)s answers); a "
+        "few percent is usual"
     ),
     "noticed_high": _(
-        "%(value)s of tickets noticed negatively (%(low)s–%(high)s, %(n)s tickets): SLA "
-        "breaches, reopens, escalations and complaints"
+        "%(value)s of tickets noticed negatively (%(level)s%% interval %(low)s–%(high)s, "
+        "%(n)s tickets): SLA breaches, reopens, escalations and complaints"
     ),
-    "csat_falling": _("CSAT fell from %(reference)s to %(value)s (%(n)s answers)"),
+    "csat_falling": _(
+        "CSAT fell from %(reference)s to %(value)s (%(n)s answers; significant at "
+        "the %(level)s%% level)"
+    ),
     "goodwill_high": _(
         "goodwill is %(value)s of customer-facing hours (%(hours)s); over %(threshold)s is a "
         "scope-creep warning"
@@ -167,8 +177,8 @@ MESSAGES: dict[str, Promise] = {
         "compared with the second"
     ),
     "csat_falling:first_half": _(
-        "CSAT fell from %(reference)s to %(value)s since %(start)s (%(n)s answers); the first "
-        "half of the history compared with the second"
+        "CSAT fell from %(reference)s to %(value)s since %(start)s (%(n)s answers; significant at "
+        "the %(level)s%% level); the first half of the history compared with the second"
     ),
     # Watch: inside the line, without room to spare.
     "sla_resolution_near": _(
@@ -186,13 +196,20 @@ MESSAGES: dict[str, Promise] = {
     "cancelled": _("the customer has cancelled"),
     # At risk after a cancellation: past the line, too few tickets or answers to rule out chance.
     "sla_resolution_under": _(
-        "resolution SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), under %(threshold)s"
+        "resolution SLA met %(value)s (%(level)s%% interval %(low)s–%(high)s, %(n)s tickets), "
+        "under %(threshold)s"
     ),
     "sla_response_under": _(
-        "first-response SLA met %(value)s (%(low)s–%(high)s, %(n)s tickets), under %(threshold)s"
+        "first-response SLA met %(value)s (%(level)s%% interval %(low)s–%(high)s, %(n)s "
+        "tickets), under %(threshold)s"
     ),
-    "unhappy_over": _("%(value)s unhappy answers (%(low)s–%(high)s, %(n)s answers)"),
-    "noticed_over": _("%(value)s of tickets noticed negatively (%(low)s–%(high)s, %(n)s tickets)"),
+    "unhappy_over": _(
+        "%(value)s unhappy answers (%(level)s%% interval %(low)s–%(high)s, %(n)s answers)"
+    ),
+    "noticed_over": _(
+        "%(value)s of tickets noticed negatively (%(level)s%% interval %(low)s–%(high)s, %(n)s "
+        "tickets)"
+    ),
     "unhappy_answer": _(
         "unhappy survey answers in the last %(days)s days: %(answers)s, the latest on "
         "%(latest)s; call the customer"
@@ -230,6 +247,85 @@ MOVERS: dict[str, Promise] = {
     "noticed_over": _("tickets noticed negatively falling under %(threshold)s (now %(value)s)"),
     "unhappy_answer": _("no unhappy answer in the last %(days)s days"),
 }
+
+# The level of the interval a sentence names (docs/analysis.md, "Two interval levels"): the
+# at-risk tests and the fall of CSAT ask for 99% (SegmentThresholds.risk_alpha and
+# falling_alpha, as the analysis stored them); the period figures of the quarterly findings
+# are 95% intervals (engine.findings, engine.trends).
+_RISK_LEVEL_KEYS = frozenset(
+    {
+        "sla_resolution_low",
+        "sla_response_low",
+        "unhappy_high",
+        "noticed_high",
+        "sla_resolution_under",
+        "sla_response_under",
+        "unhappy_over",
+        "noticed_over",
+    }
+)
+_FALLING_LEVEL_KEYS = frozenset({"csat_falling"})
+PERIOD_ALPHA = 0.05
+# The defaults of engine.segments.SegmentThresholds, for an analysis that stored none
+# (tests/insights/test_segment_texts.py checks that they agree).
+DEFAULT_RISK_ALPHA = 0.01
+DEFAULT_FALLING_ALPHA = 0.01
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the analysis stored that a sentence names besides its own figures: the days its
+    data cover (a partly covered quarter is named so) and the levels of its intervals."""
+
+    coverage: formatting.Coverage | None = None
+    risk_alpha: float = DEFAULT_RISK_ALPHA
+    falling_alpha: float = DEFAULT_FALLING_ALPHA
+
+    @classmethod
+    def stored(cls, baseline: object, thresholds: object) -> Context:
+        """From an analysis run's ``baseline`` (its ``coverage``) and ``thresholds`` (its
+        ``segments``), whatever of them it holds; the defaults for the rest."""
+        coverage = None
+        covered = baseline.get("coverage") if isinstance(baseline, dict) else None
+        if isinstance(covered, list | tuple) and len(covered) == 2:
+            try:
+                coverage = (
+                    date.fromisoformat(str(covered[0])),
+                    date.fromisoformat(str(covered[1])),
+                )
+            except ValueError:
+                coverage = None
+        rules = thresholds.get("segments") if isinstance(thresholds, dict) else None
+        rules = rules if isinstance(rules, dict) else {}
+
+        def alpha(name: str, default: float) -> float:
+            value = rules.get(name)
+            return float(value) if isinstance(value, int | float) and 0 < value < 1 else default
+
+        return cls(
+            coverage=coverage,
+            risk_alpha=alpha("risk_alpha", DEFAULT_RISK_ALPHA),
+            falling_alpha=alpha("falling_alpha", DEFAULT_FALLING_ALPHA),
+        )
+
+    def alpha(self, key: str, params: Mapping[str, Any]) -> float:
+        """The alpha of the interval the sentence of ``key`` names: the condition's own when
+        it carries one, else the stored threshold its test used."""
+        own = params.get("alpha")
+        if isinstance(own, int | float) and 0 < own < 1:
+            return float(own)
+        if key in _RISK_LEVEL_KEYS:
+            return self.risk_alpha
+        if key in _FALLING_LEVEL_KEYS:
+            return self.falling_alpha
+        return PERIOD_ALPHA
+
+
+def interval_level(alpha: float) -> str:
+    """An interval's level as a number without its sign: "99", "95", "99,5" in German."""
+    level = round((1 - alpha) * 100, 1)
+    return _number(level, 0 if level == int(level) else 1)
+
 
 _PERCENT_KEYS = {"value", "low", "high", "reference", "threshold", "change"}
 _BASELINE_VARIANTS = ("first_half", "not_enough_history")
@@ -295,14 +391,21 @@ def format_params(key: str, params: Mapping[str, Any], period: object = None) ->
 
 
 def render(
-    key: str, params: Mapping[str, Any], period: object = None, *, mover: bool = False
+    key: str,
+    params: Mapping[str, Any],
+    period: object = None,
+    *,
+    mover: bool = False,
+    context: Context | None = None,
 ) -> str:
     """One condition or finding as a sentence (without the customer's name).
 
     A comparison on short history has a sentence of its own, which names its baseline
     (``key:first_half``, ``key:not_enough_history``); a figure without a value may too
-    (``key:unknown``).
+    (``key:unknown``). ``context``: the analysis's coverage and interval levels
+    (selectors.common.message_context; default: no coverage known, the default levels).
     """
+    context = context or Context()
     templates = MOVERS if mover else MESSAGES
     variant = params.get("baseline") if params.get("baseline") in _BASELINE_VARIANTS else None
     if variant is None and params.get("value", 0) is None:
@@ -311,13 +414,25 @@ def render(
     template = template or templates.get(key)
     if template is None:
         return key
-    text = str(template) % format_params(key, params, period)
-    window = params.get("window_start")
-    if window and period and not mover:
+    shown = format_params(key, params, period)
+    shown["level"] = interval_level(context.alpha(key, params))
+    text = str(template) % shown
+    window = _day(params.get("window_start"))
+    last = _day(period)
+    if window and last and not mover:
         # A finding restating a segment's reason: its figures are the segment window's, which
-        # may differ from the months a table shows next to it.
-        text += " " + gettext("(%(first)s–%(last)s)") % {
-            "first": _period(window),
-            "last": _period(period),
-        }
+        # may differ from the months a table shows next to it; a quarter the data cover only
+        # in part is named so ("Q4 2025 from 3 Dec – Q3 2026").
+        text += " (" + formatting.quarter_window(window, last, context.coverage, inside=True) + ")"
     return text
+
+
+def _day(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, date) else None

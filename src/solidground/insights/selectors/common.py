@@ -16,6 +16,7 @@ from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
 from solidground.engine.periods import add_months
 from solidground.engine.stats import wilson_interval
+from solidground.insights import messages
 from solidground.insights.models import AnalysisRun
 
 # Fewer answers than this make an interval wide; pages show n next to the figure.
@@ -74,6 +75,15 @@ def last_analysis() -> AnalysisRun | None:
         .order_by("-finished_at")
         .first()
     )
+
+
+def message_context(run: AnalysisRun | None = None) -> messages.Context:
+    """What the sentences of the last analysis (or ``run``) name besides their figures: the
+    days its data cover and the levels of its intervals (messages.Context)."""
+    run = run or last_analysis()
+    if run is None:
+        return messages.Context()
+    return messages.Context.stored(run.baseline, run.thresholds)
 
 
 def results_version() -> str:

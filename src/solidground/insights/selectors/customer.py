@@ -42,7 +42,12 @@ from solidground.insights.models import (
     CustomerTrend,
     PeriodKind,
 )
-from solidground.insights.selectors.common import Rate, last_analysis, month_minus
+from solidground.insights.selectors.common import (
+    Rate,
+    last_analysis,
+    message_context,
+    month_minus,
+)
 from solidground.insights.selectors.findings import FindingView, customer_findings
 from solidground.insights.selectors.sla import (
     SlaFilters,
@@ -196,6 +201,8 @@ class SegmentInfo:
     window_end: date
     previous: str  # the segment a quarter before; "" = unknown (too little data then)
     previous_label: str
+    # The window as a reader sees it: "Q4 2025 (from 3 Dec) – Q3 2026".
+    window_label: str = ""
 
     @property
     def changed(self) -> bool:
@@ -499,7 +506,8 @@ def _overview(viewer: Viewer, customer: Customer, comment_limit: int) -> Custome
     quarters = _quarters(customer.pk, months, last)
     target = _sla_target(run.thresholds if run is not None else {})
     segment_row = CustomerSegment.objects.filter(customer_id=customer.pk).first()
-    segment = _segment(segment_row)
+    context = message_context(run)
+    segment = _segment(segment_row, context)
     findings = customer_findings(
         viewer=viewer, customer_id=customer.pk, language=translation.get_language()
     )
@@ -532,7 +540,7 @@ def _overview(viewer: Viewer, customer: Customer, comment_limit: int) -> Custome
         ledger=_ledger(
             months,
             year,
-            _goodwill_notes(segment_row, findings, trends.get("goodwill_share", [])),
+            _goodwill_notes(segment_row, findings, trends.get("goodwill_share", []), context),
         ),
         contact=_contact(months, year),
         profit=Profit(
@@ -660,14 +668,17 @@ def _sla_target(thresholds: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _segment(row: CustomerSegment | None) -> SegmentInfo | None:
+def _segment(row: CustomerSegment | None, context: messages.Context) -> SegmentInfo | None:
     if row is None:
         return None
     return SegmentInfo(
         key=row.segment,
         label=str(messages.SEGMENT_NAMES.get(row.segment, row.segment)),
         colour=SEGMENT_COLOURS.get(row.segment, SEGMENT_COLOURS["unclassified"]),
-        reasons=[messages.render(c["key"], _params(c), row.window_end) for c in row.reasons],
+        reasons=[
+            messages.render(c["key"], _params(c), row.window_end, context=context)
+            for c in row.reasons
+        ],
         movers=[
             messages.render(c["key"], _params(c), row.window_end, mover=True) for c in row.movers
         ],
@@ -677,6 +688,7 @@ def _segment(row: CustomerSegment | None) -> SegmentInfo | None:
         previous_label=str(messages.SEGMENT_NAMES.get(row.previous_segment, ""))
         if row.previous_segment
         else "",
+        window_label=formatting.quarter_window(row.window_start, row.window_end, context.coverage),
     )
 
 
@@ -806,7 +818,10 @@ _GOODWILL_KINDS = ("goodwill_creeping", "goodwill_high")
 
 
 def _goodwill_notes(
-    row: CustomerSegment | None, findings: list[FindingView], trend_notes: list[str]
+    row: CustomerSegment | None,
+    findings: list[FindingView],
+    trend_notes: list[str],
+    context: messages.Context,
 ) -> list[str]:
     """Why goodwill matters here: the segment's goodwill conditions (creep, high), the same
     findings when the segment rules did not name them, then the latest quarter's trend."""
@@ -814,7 +829,11 @@ def _goodwill_notes(
     if row is not None:
         for condition in row.reasons:
             if condition.get("key") in _GOODWILL_KINDS and condition.get("met", True):
-                notes.append(messages.render(condition["key"], _params(condition), row.window_end))
+                notes.append(
+                    messages.render(
+                        condition["key"], _params(condition), row.window_end, context=context
+                    )
+                )
     for finding in findings:
         if finding.kind in _GOODWILL_KINDS and finding.text not in notes:
             notes.append(finding.text)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from solidground.accounts.selectors import Viewer
 from solidground.insights import formatting, messages
 from solidground.insights.models import Finding, FindingDecision
+from solidground.insights.selectors.common import message_context
 
 OPEN = "open"
 ALL = "all"
@@ -127,13 +128,14 @@ class FindingView:
         return self.status == OPEN
 
 
-def _period_label(finding: Finding) -> str:
+def _period_label(finding: Finding, context: messages.Context) -> str:
     if finding.kind == "out_of_scope_free" and isinstance(finding.params.get("months"), int):
         return gettext("%(months)s months to %(month)s") % {
             "months": finding.params["months"],
             "month": date_format(finding.period_start, "F Y"),
         }
-    return formatting.quarter(finding.period_start)
+    # A quarter the data cover only in part says so: "Q1 2026 (to 13 Mar)".
+    return formatting.covered_quarter(finding.period_start, context.coverage)
 
 
 def _decisions(
@@ -149,7 +151,9 @@ def _decisions(
     return {(d.customer_id, d.kind, d.fingerprint): d for d in rows}
 
 
-def _view(finding: Finding, decision: FindingDecision | None) -> FindingView:
+def _view(
+    finding: Finding, decision: FindingDecision | None, context: messages.Context
+) -> FindingView:
     recommendation = RECOMMENDATION_OF_KIND.get(finding.kind, "")
     return FindingView(
         id=finding.pk,
@@ -159,14 +163,14 @@ def _view(finding: Finding, decision: FindingDecision | None) -> FindingView:
         severity=finding.severity,
         severity_label=str(Finding.Severity(finding.severity).label),
         period_start=finding.period_start,
-        text=messages.render(finding.kind, finding.params, finding.period_start),
+        text=messages.render(finding.kind, finding.params, finding.period_start, context=context),
         recommendation=recommendation,
         recommendation_text=str(RECOMMENDATION_TEXT.get(recommendation, "")),
         status=decision.status if decision else OPEN,
         note=decision.note if decision else "",
         decided_by=(decision.decided_by.get_username() if decision and decision.decided_by else ""),
         decided_at=decision.decided_at if decision else None,
-        period_label=_period_label(finding),
+        period_label=_period_label(finding, context),
     )
 
 
@@ -176,8 +180,11 @@ def finding_views(
     """Render stored findings (customer loaded) with their decisions, in ``language``."""
     rows = list(findings)
     decided = _decisions(rows)
+    context = message_context() if rows else messages.Context()
     with translation.override(language or translation.get_language()):
-        return [_view(f, decided.get((f.customer_id, f.kind, f.fingerprint))) for f in rows]
+        return [
+            _view(f, decided.get((f.customer_id, f.kind, f.fingerprint)), context) for f in rows
+        ]
 
 
 def visible_findings(

@@ -13,7 +13,7 @@ from django.utils import translation
 
 from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
-from solidground.insights import messages
+from solidground.insights import formatting, messages
 from solidground.insights.charts import SEGMENT_ORDER
 from solidground.insights.models import (
     CustomerPeriod,
@@ -22,7 +22,7 @@ from solidground.insights.models import (
     PeriodKind,
     WhalePoint,
 )
-from solidground.insights.selectors.common import Rate, month_minus
+from solidground.insights.selectors.common import Rate, message_context, month_minus
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,18 @@ class Portfolio:
     # The quarters most customers' segments are judged on (first and last quarter's start):
     # fixed by the analysis, whatever months the table shows.
     segment_window: tuple[date, date] | None = None
+    # The days the analysed data cover (first, last): a window quarter they cover only in
+    # part is named so.
+    coverage: formatting.Coverage | None = None
 
     @property
     def segment_window_label(self) -> str:
+        """The window in the active language: "Q4 2025–Q3 2026"; "Q4 2025 (from 3 Dec) –
+        Q3 2026" when the data start inside its first quarter."""
         if self.segment_window is None:
             return ""
         first, last = self.segment_window
-        if first == last:
-            return quarter_label(last)
-        return f"{quarter_label(first)}–{quarter_label(last)}"
+        return formatting.quarter_window(first, last, self.coverage)
 
 
 def _segment_window(viewer: Viewer) -> tuple[date, date] | None:
@@ -171,6 +174,7 @@ def portfolio(*, viewer: Viewer, months: int = 12, order: str = "goodwill_share"
         rows,
         covered_until=_covered_until(last),
         segment_window=_segment_window(viewer),
+        coverage=message_context().coverage,
     )
 
 
@@ -245,6 +249,8 @@ class SegmentView:
     movers: list[str]
     window_start: date
     window_end: date
+    # The window as a reader sees it: "Q4 2025 (from 3 Dec) – Q3 2026".
+    window_label: str = ""
 
 
 def segments(
@@ -258,6 +264,7 @@ def segments(
     queryset = viewer.restrict(CustomerSegment.objects).select_related("customer")
     if customer_ids is not None:
         queryset = queryset.filter(customer_id__in=list(customer_ids))
+    context = message_context()
     with translation.override(language or translation.get_language()):
         result = {}
         for row in queryset:
@@ -267,7 +274,8 @@ def segments(
                 segment=row.segment,
                 label=str(messages.SEGMENT_NAMES.get(row.segment, row.segment)),
                 reasons=[
-                    messages.render(c["key"], _params(c), row.window_end) for c in row.reasons
+                    messages.render(c["key"], _params(c), row.window_end, context=context)
+                    for c in row.reasons
                 ],
                 movers=[
                     messages.render(c["key"], _params(c), row.window_end, mover=True)
@@ -275,6 +283,9 @@ def segments(
                 ],
                 window_start=row.window_start,
                 window_end=row.window_end,
+                window_label=formatting.quarter_window(
+                    row.window_start, row.window_end, context.coverage
+                ),
             )
         return result
 
@@ -403,6 +414,7 @@ def needs_attention(
         )
     )
     shown = due[:limit]
+    context = message_context()
     with translation.override(language or translation.get_language()):
         explained = segments(viewer=viewer, customer_ids=[row.customer_id for row in shown])
         listed = []
@@ -410,7 +422,9 @@ def needs_attention(
             finding = worst.get(row.customer_id)
             view = explained.get(row.customer_id)
             if finding is not None:
-                reason = messages.render(finding.kind, finding.params, finding.period_start)
+                reason = messages.render(
+                    finding.kind, finding.params, finding.period_start, context=context
+                )
             elif view is not None and view.reasons:
                 reason = view.reasons[0]
             else:
