@@ -120,11 +120,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(store: Store) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(store: Store, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     log = (store.data_dir / f"server-{port}.log").open("wb")
     process = subprocess.Popen(
-        [SOLIDGROUND, "serve", "--port", str(port), "--no-migrate"],
+        [SOLIDGROUND, "serve", "--port", str(port), "--no-migrate", *options],
         env=store.env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -6,11 +6,9 @@ account manager's token sees exactly what that account manager sees on the dashb
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
@@ -18,8 +16,7 @@ from solidground.accounts.selectors import Viewer, viewer_for
 from solidground.api.errors import Forbidden, PayloadTooLarge, RateLimited
 from solidground.api.models import ApiToken
 from solidground.api.tokens import do_mark_used, find_token
-
-RATE_WINDOW_SECONDS = 60
+from solidground.common import ratelimit
 
 
 @dataclass(frozen=True)
@@ -43,22 +40,10 @@ def check_body_size(request: HttpRequest) -> None:
 
 
 def check_rate(token: ApiToken) -> None:
-    """A fixed one-minute window per token in Django's cache (per process with LocMem)."""
-    limit = settings.SOLIDGROUND_API_RATE_PER_MINUTE
-    if limit <= 0:
-        return
-    now = time.time()
-    window = int(now // RATE_WINDOW_SECONDS)
-    key = f"solidground:api-rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: start the window again
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        count = 1
-    if count > limit:
-        retry_after = int((window + 1) * RATE_WINDOW_SECONDS - now) + 1
-        raise RateLimited(retry_after)
+    """A fixed one-minute window per token (``common.ratelimit``)."""
+    window = ratelimit.count(f"api-token:{token.pk}", settings.SOLIDGROUND_API_RATE_PER_MINUTE)
+    if window.over:
+        raise RateLimited(window.retry_after)
 
 
 class TokenAuth(HttpBearer):

@@ -195,6 +195,10 @@ def _database() -> dict[str, object]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "solidground.sqlite3"),
+            # Keep each server thread's connection between requests (as PostgreSQL's below):
+            # opening one costs more than a survey click's whole write (PRAGMAs, functions).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             # WAL lets the web app read while an import or analysis writes; IMMEDIATE
             # transactions avoid "database is locked" upgrades from read to write locks.
             "OPTIONS": {

@@ -480,13 +480,33 @@ def do_recover_interrupted(*, older_than: timedelta = timedelta(hours=1)) -> int
 # --- answers -------------------------------------------------------------------------------
 
 
+# What storing an answer reads of the invitation: a click is the hot path of the survey loop,
+# and reading every column (or joining the answers, which a first answer does not have) costs
+# more than the writes. An earlier answer is read when there is one (``invitation.answer``).
+_LOCKED_FIELDS = (
+    "key",
+    "kind",
+    "state",
+    "customer_id",
+    "contact_id",
+    "ticket_id",
+    "sent_at",
+    "created_at",
+    "language",
+    "keep_text",
+    "change_text",
+    "answer",
+    "nps_answer",
+)
+
+
 def _invitation_for(link: links.Link, kind: str) -> Invitation | None:
-    """The invitation with its answers, locked until the transaction ends (two clicks at once
-    are one answer and one change). ``of=self``: PostgreSQL locks no row of the outer join."""
+    """The invitation, locked until the transaction ends (two clicks at once are one answer
+    and one change)."""
     try:
         return (
-            Invitation.objects.select_for_update(of=("self",))
-            .select_related("answer", "nps_answer")
+            Invitation.objects.select_for_update()
+            .only(*_LOCKED_FIELDS)
             .get(pk=link.invitation_id, key=link.key, kind=kind)
         )
     except Invitation.DoesNotExist:
@@ -525,7 +545,8 @@ def _store_answer(
         existing.answered_at = now
         if comment is not None:
             existing.comment = comment
-        existing.save(update_fields=["score", "answered_at", "comment"])
+        existing.follow_up_due = True
+        existing.save(update_fields=["score", "answered_at", "comment", "follow_up_due"])
         return existing, changed
     answer = SurveyAnswer.objects.create(
         source=SOURCE,
@@ -541,6 +562,7 @@ def _store_answer(
         scale_max=scale[1],
         comment=comment or "",
         language=invitation.language,
+        follow_up_due=True,
     )
     return answer, False
 
@@ -697,3 +719,59 @@ def do_alert_account_manager(*, answer_id: int, connection: BaseEmailBackend | N
     message = mail.compose_alert(answer, config, to=manager.email)
     connection = connection or mailers.default
     return bool(connection.send_messages([message]))
+
+
+# --- the follow-up of answers (the worker) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueAnswer:
+    """An answer the worker's follow-up has not handled yet, as it was when taken."""
+
+    answer_id: int
+    customer_id: int
+    answered_at: datetime
+    unhappy: bool
+
+
+def _unhappy(kind: str, score: int | None) -> bool:
+    if score is None:
+        return False
+    if kind == SurveyAnswer.Kind.TICKET_CSAT:
+        return score == links.CSAT_SCORES["negative"]
+    if kind == SurveyAnswer.Kind.RELATIONSHIP:
+        return score <= LOW_RELATIONSHIP_SCORE
+    return False  # the NPS answer of a relationship survey: its overall score decides
+
+
+def do_take_due_answers() -> list[DueAnswer]:
+    """Every answer waiting for its follow-up, oldest first."""
+    rows = (
+        SurveyAnswer.objects.filter(follow_up_due=True, answered_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "customer_id", "answered_at", "kind", "score")
+    )
+    return [
+        DueAnswer(pk, customer_id, answered_at, _unhappy(kind, score))
+        for pk, customer_id, answered_at, kind, score in rows
+        if answered_at is not None  # never: the filter; for the type checker
+    ]
+
+
+def do_mark_followed_up(answers: Sequence[DueAnswer]) -> int:
+    """Mark the answers handled, except those answered again since they were taken (their
+    time moved on: the next follow-up handles them). The number marked."""
+    marked = 0
+    for start in range(0, len(answers), 500):
+        chunk = answers[start : start + 500]
+        condition = Q()
+        for due in chunk:
+            condition |= Q(pk=due.answer_id, answered_at=due.answered_at)
+        marked += SurveyAnswer.objects.filter(condition, follow_up_due=True).update(
+            follow_up_due=False
+        )
+    return marked
+
+
+def has_due_answers() -> bool:
+    return SurveyAnswer.objects.filter(follow_up_due=True).exists()

@@ -55,6 +55,9 @@ class SurveyAnswer(SourceRecord):
     scale_max = models.SmallIntegerField(_("highest score"), default=5)
     comment = models.TextField(_("comment"), blank=True, default="")
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    # Set when an answer arrives through the survey loop (or is changed there): the worker's
+    # follow-up (re-analysis, the account manager's mail) has not handled it yet.
+    follow_up_due = models.BooleanField(_("follow-up due"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("survey answer")
@@ -76,7 +79,14 @@ class SurveyAnswer(SourceRecord):
                 name="survey_answer_has_score_and_time",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "sent_at"])]
+        indexes = [
+            models.Index(fields=["customer", "sent_at"]),
+            models.Index(
+                fields=["customer"],
+                condition=models.Q(follow_up_due=True),
+                name="surveyanswer_follow_up_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.score}"

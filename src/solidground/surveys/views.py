@@ -15,19 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from solidground.common import ratelimit
 from solidground.surveys import actions, links
 from solidground.surveys.models import Invitation, SurveySettings
 from solidground.surveys.tasks import queue_after_answer
 
-RATE_WINDOW_SECONDS = 60
 METHODS = ["GET", "HEAD", "POST"]
 
 
@@ -40,19 +39,8 @@ def _address(request: HttpRequest) -> str:
 
 
 def _over_limit(request: HttpRequest) -> bool:
-    """A fixed one-minute window per address in Django's cache (as the API's token limit)."""
-    limit = settings.SURVEY_RATE_PER_MINUTE
-    if limit <= 0:
-        return False
-    window = int(timezone.now().timestamp()) // RATE_WINDOW_SECONDS
-    key = f"solidground:survey-rate:{_address(request)}:{window}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        count = 1
-    return count > limit
+    """A fixed one-minute window per address (``common.ratelimit``, as the API's per token)."""
+    return ratelimit.count(f"survey:{_address(request)}", settings.SURVEY_RATE_PER_MINUTE).over
 
 
 def _page(

@@ -1,4 +1,4 @@
-"""`solidground worker`: run the imports queued on the imports page until stopped.
+"""`solidground worker`: run the queued imports, survey mails and survey follow-ups until stopped.
 
 A long-running process next to `solidground serve` (docs/imports-page.md). It wraps the
 database worker of django-tasks-db (`db_worker`): that loop claims one queued task at a time,
@@ -25,6 +25,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import get_valid_filename
 
 from solidground.importers.jobs import do_fail_orphaned_jobs, heartbeat
+from solidground.surveys.tasks import queue_follow_up_if_due
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGQUIT] if hasattr(signal, "SIGQUIT") else [])
 
@@ -55,6 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{orphaned} import(s) left running by a stopped worker are marked failed."
             )
+        if queue_follow_up_if_due() and options["verbosity"]:
+            self.stdout.write("Survey answers left waiting by a stopped worker are queued.")
         if options["verbosity"]:
             self.stdout.write(
                 f"Solidground worker {worker_id} (data in {settings.DATA_DIR}): running queued "

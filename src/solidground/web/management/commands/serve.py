@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import argparse
+import socket
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import get_resolver
 
 
 class Command(BaseCommand):
@@ -13,15 +16,36 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--threads", type=int, default=8, help="threads per process")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="server processes sharing the port (Linux, macOS): about one core each",
+        )
+        # How --workers starts its processes (solidground.web.serving); not for people.
+        parser.add_argument("--from-fd", type=int, default=None, help=argparse.SUPPRESS)
+        parser.add_argument("--share-of", type=int, default=1, help=argparse.SUPPRESS)
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1 or options["threads"] < 1:
+            raise CommandError("--workers and --threads must be 1 or more.")
         from waitress import serve
 
+        from solidground.common import ratelimit
         from solidground.config.wsgi import application
         from solidground.importers.actions import do_close_interrupted_api_runs
+        from solidground.web.serving import ServeError, serve_processes
 
+        # Load every view and the API's schemas now, not in the first visitor's request
+        # (about 3 s of CPU on a small machine).
+        get_resolver().url_patterns  # noqa: B018 (loading is the point)
+        if options["from_fd"] is not None:  # one of the processes of --workers
+            ratelimit.share_among(options["share_of"])
+            sock = socket.socket(fileno=options["from_fd"])
+            serve(application, sockets=[sock], threads=options["threads"])
+            return
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         closed = do_close_interrupted_api_runs()
@@ -43,5 +67,24 @@ class Command(BaseCommand):
                 "SOLIDGROUND_BEHIND_PROXY=true, or set SOLIDGROUND_PRODUCTION=false for a trial "
                 "on a trusted network."
             )
-        self.stdout.write(f"Solidground on {url} (data in {settings.DATA_DIR}); Ctrl+C stops it.")
-        serve(application, host=options["host"], port=options["port"], threads=options["threads"])
+        workers = options["workers"]
+        processes = f", {workers} processes" if workers > 1 else ""
+        self.stdout.write(
+            f"Solidground on {url} (data in {settings.DATA_DIR}{processes}); Ctrl+C stops it."
+        )
+        if workers == 1:
+            serve(
+                application, host=options["host"], port=options["port"], threads=options["threads"]
+            )
+            return
+        self.stdout.flush()
+        try:
+            serve_processes(
+                host=options["host"],
+                port=options["port"],
+                threads=options["threads"],
+                workers=workers,
+                say=self.stderr.write,
+            )
+        except ServeError as exc:
+            raise CommandError(str(exc)) from exc
