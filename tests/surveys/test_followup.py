@@ -114,6 +114,7 @@ def _second_customer_invitation(world: World) -> Invitation:
     return Invitation.objects.get(customer=customer)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection
 def test_a_burst_of_answers_queues_one_follow_up_that_analyses_each_customer_once(
     smtp: Inbox, world: World
 ) -> None:
@@ -193,6 +194,7 @@ def test_an_account_manager_mail_that_cannot_go_out_is_sent_by_a_later_run(
     assert [m["To"] for m in smtp.messages] == ["petra@example.test", "anna@provider.test"]
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection
 def test_a_starting_worker_handles_answers_a_stopped_worker_left(smtp: Inbox, world: World) -> None:
     invitation = _sent_invitation()
     Client().post(_answer_path(invitation, "positive"), {"answer": "positive"})

@@ -56,8 +56,11 @@ class SurveyAnswer(SourceRecord):
     comment = models.TextField(_("comment"), blank=True, default="")
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
     # Set when an answer arrives through the survey loop (or is changed there): the worker's
-    # follow-up (re-analysis, the account manager's mail) has not handled it yet.
-    follow_up_due = models.BooleanField(_("follow-up due"), default=False, editable=False)
+    # follow-up (re-analysis, the account manager's mail) has not handled it yet. A default in
+    # the database too: importers and the demo write answers in bulk without this column.
+    follow_up_due = models.BooleanField(
+        _("follow-up due"), default=False, db_default=False, editable=False
+    )
 
     class Meta:
         verbose_name = _("survey answer")
