@@ -300,6 +300,21 @@ class FileImportOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
+def _import_mapping(
+    preset: str | None, mapping: Mapping | Path | str | None
+) -> tuple[Mapping, str]:
+    """The mapping to import with (a preset, a TOML/YAML file or the object), and its label
+    for the ImportRun."""
+    if mapping is None and preset is None:
+        raise ValueError("give a preset name or a mapping")
+    if preset is not None:
+        return load_preset(preset), f"preset {preset}"
+    if isinstance(mapping, Path | str):
+        return load_mapping(Path(mapping)), f"mapping {Path(mapping).name}"
+    assert mapping is not None
+    return mapping, f"mapping {mapping.name}"
+
+
 def do_import_file(
     path: Path | str,
     *,
@@ -324,19 +339,7 @@ def do_import_file(
     files of 16 MiB or more; see files.BULK_BYTES).
     """
     path = Path(path)
-    if mapping is None and preset is None:
-        raise ValueError("give a preset name or a mapping")
-    if preset is not None:
-        resolved = load_preset(preset)
-        label = f"preset {preset}"
-    elif isinstance(mapping, Path | str):
-        resolved = load_mapping(Path(mapping))
-        label = f"mapping {Path(mapping).name}"
-    else:
-        assert mapping is not None
-        resolved = mapping
-        label = f"mapping {resolved.name}"
-
+    resolved, label = _import_mapping(preset, mapping)
     run = _start_run(
         kind=ImportRun.Kind.FILE,
         source=resolved.source,

@@ -126,44 +126,9 @@ class Converter:
         by_lower = {name.strip().lower(): name for name in header}
         self.header = header
         self.fields: dict[str, _Field] = {}
-        missing: list[str] = []
-        for name, spec in mapping.columns.items():
-            if spec.join:
-                found = [by_lower.get(column.strip().lower()) for column in spec.join]
-                present = [column for column in found if column is not None]
-                if not present:
-                    missing.append(f"{name} (joined from {', '.join(spec.join)})")
-                    continue
-                self._add(name, spec, present, " + ".join(present))
-            else:
-                column = next(
-                    (
-                        by_lower[c.strip().lower()]
-                        for c in spec.columns
-                        if c.strip().lower() in by_lower
-                    ),
-                    None,
-                )
-                if column is None:
-                    missing.append(f"{name} (tried: {', '.join(spec.columns)})")
-                    continue
-                self._add(name, spec, [column], column)
+        missing = self._add_columns(mapping, by_lower)
         if mapping.external_id_columns:
-            found = [by_lower.get(c.strip().lower()) for c in mapping.external_id_columns]
-            if any(column is None for column in found):
-                raise MappingError(
-                    f"{file_name} lacks a column of external_id_columns "
-                    f"({', '.join(mapping.external_id_columns)}); its columns are: "
-                    + ", ".join(header)
-                )
-            present = [column for column in found if column is not None]
-            self.fields["external_id"] = _Field(
-                "external_id",
-                pl.String(),
-                ColumnSpec("external_id", join=tuple(present), separator="|"),
-                present,
-                " + ".join(present),
-            )
+            self._add_external_id(mapping, by_lower)
         for name, value in mapping.defaults.items():
             if name not in self.fields:
                 self.fields[name] = _Field(name, self.schema[name], None, [], name, default=value)
@@ -193,6 +158,50 @@ class Converter:
 
     def _add(self, name: str, spec: ColumnSpec, columns: list[str], label: str) -> None:
         self.fields[name] = _Field(name, self.schema[name], spec, columns, label)
+
+    def _add_columns(self, mapping: Mapping, by_lower: dict[str, str]) -> list[str]:
+        """Add a field for each mapped column the file has; the others, as sentences."""
+        missing: list[str] = []
+        for name, spec in mapping.columns.items():
+            if spec.join:
+                found = [by_lower.get(column.strip().lower()) for column in spec.join]
+                present = [column for column in found if column is not None]
+                if not present:
+                    missing.append(f"{name} (joined from {', '.join(spec.join)})")
+                    continue
+                self._add(name, spec, present, " + ".join(present))
+            else:
+                column = next(
+                    (
+                        by_lower[c.strip().lower()]
+                        for c in spec.columns
+                        if c.strip().lower() in by_lower
+                    ),
+                    None,
+                )
+                if column is None:
+                    missing.append(f"{name} (tried: {', '.join(spec.columns)})")
+                    continue
+                self._add(name, spec, [column], column)
+        return missing
+
+    def _add_external_id(self, mapping: Mapping, by_lower: dict[str, str]) -> None:
+        """The external id joined from ``external_id_columns``, which the file must all have."""
+        found = [by_lower.get(c.strip().lower()) for c in mapping.external_id_columns]
+        if any(column is None for column in found):
+            raise MappingError(
+                f"{self.file_name} lacks a column of external_id_columns "
+                f"({', '.join(mapping.external_id_columns)}); its columns are: "
+                + ", ".join(self.header)
+            )
+        present = [column for column in found if column is not None]
+        self.fields["external_id"] = _Field(
+            "external_id",
+            pl.String(),
+            ColumnSpec("external_id", join=tuple(present), separator="|"),
+            present,
+            " + ".join(present),
+        )
 
     @property
     def supplied(self) -> set[str]:

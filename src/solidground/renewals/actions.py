@@ -263,41 +263,8 @@ def do_fit_renewals(
     history = survival.history_of(rows, events, contracts=contracts.height)
     shortfall = history.shortfall()
 
-    model: survival.CoxResult | None = None
-    ph_check: list[dict[str, Any]] = []
-    calibration: dict[str, Any] = {}
-    note = ""
-    if not shortfall:
-        say("Renewals: fitting the survival model")
-        try:
-            model = survival.fit_cox(rows, thesis.RISK_COVARIATES)
-        except survival.FitFailed as exc:
-            note = str(exc)
-            shortfall = ["fit"]
-    if model is not None:
-        say("Renewals: checking the model")
-        try:
-            ph_check = [c.as_dict() for c in survival.proportional_hazards_check(rows, model)]
-        except survival.FitFailed as exc:
-            note = f"{PH_CHECK_FAILED}: {exc}"
-        held = survival.held_out_calibration(
-            rows,
-            model.names,
-            until=until,
-            start_from=dict(zip(model.names, model.beta, strict=True)),
-        )
-        calibration = held.as_dict() if held is not None else {}
-
-    segments = _segments()
-    contract_segments = contracts.select("contract_id", "customer_id").join(
-        segments, on="customer_id", how="left"
-    )
-    curves = survival.kaplan_meier(
-        rows,
-        contract_segments.select(
-            "contract_id", pl.col("segment").fill_null("unclassified").alias("group")
-        ),
-    )
+    model, ph_check, calibration, note, shortfall = _fit_model(rows, until, shortfall, say)
+    curves = _segment_curves(rows, contracts)
 
     say("Renewals: scoring running contracts")
     risks = _score(contracts, events, windows, model, today=today, last_quarter=last_quarter)
@@ -336,22 +303,72 @@ def do_fit_renewals(
         RenewalRisk.objects.bulk_create(
             [RenewalRisk(fit=fit, **risk) for risk in risks], batch_size=2000
         )
-        ThesisAnswer.objects.bulk_create(
-            [
-                ThesisAnswer(
-                    fit=fit,
-                    question=answer.question,
-                    verdict=answer.verdict,
-                    n=_clean(answer.n),
-                    measures=_clean([m.as_dict() for m in answer.measures]),
-                    note=answer.note,
-                )
-                for answer in answers
-            ]
-        )
+        _store_answers(fit, answers)
         fit.seconds = round(time.perf_counter() - started, 3)
         fit.save(update_fields=["seconds"])
     return fit
+
+
+def _fit_model(
+    rows: pl.DataFrame, until: date, shortfall: list[str], say: Progress
+) -> tuple[survival.CoxResult | None, list[dict[str, Any]], dict[str, Any], str, list[str]]:
+    """The Cox model when the history suffices, its proportional-hazards check and held-out
+    calibration; a note on what failed, and the shortfall (``["fit"]`` if the fit failed)."""
+    model: survival.CoxResult | None = None
+    ph_check: list[dict[str, Any]] = []
+    calibration: dict[str, Any] = {}
+    note = ""
+    if not shortfall:
+        say("Renewals: fitting the survival model")
+        try:
+            model = survival.fit_cox(rows, thesis.RISK_COVARIATES)
+        except survival.FitFailed as exc:
+            note = str(exc)
+            shortfall = ["fit"]
+    if model is not None:
+        say("Renewals: checking the model")
+        try:
+            ph_check = [c.as_dict() for c in survival.proportional_hazards_check(rows, model)]
+        except survival.FitFailed as exc:
+            note = f"{PH_CHECK_FAILED}: {exc}"
+        held = survival.held_out_calibration(
+            rows,
+            model.names,
+            until=until,
+            start_from=dict(zip(model.names, model.beta, strict=True)),
+        )
+        calibration = held.as_dict() if held is not None else {}
+    return model, ph_check, calibration, note, shortfall
+
+
+def _segment_curves(rows: pl.DataFrame, contracts: pl.DataFrame) -> list[survival.Curve]:
+    """Kaplan-Meier curves by the customers' current segment ("unclassified" if none)."""
+    segments = _segments()
+    contract_segments = contracts.select("contract_id", "customer_id").join(
+        segments, on="customer_id", how="left"
+    )
+    return survival.kaplan_meier(
+        rows,
+        contract_segments.select(
+            "contract_id", pl.col("segment").fill_null("unclassified").alias("group")
+        ),
+    )
+
+
+def _store_answers(fit: RenewalFit, answers: list[thesis.Answer]) -> None:
+    ThesisAnswer.objects.bulk_create(
+        [
+            ThesisAnswer(
+                fit=fit,
+                question=answer.question,
+                verdict=answer.verdict,
+                n=_clean(answer.n),
+                measures=_clean([m.as_dict() for m in answer.measures]),
+                note=answer.note,
+            )
+            for answer in answers
+        ]
+    )
 
 
 def _score(

@@ -11,15 +11,10 @@ from solidground.insights.formatting import number, percent
 from solidground.renewals.texts import segment
 
 
-def survival_chart(curves: list[dict[str, Any]]) -> Chart:
-    """Kaplan-Meier curves per segment with their 95% bands: the share of contracts not yet
-    cancelled, by months observed."""
-    title = gettext("Contracts not cancelled, by months observed, per segment")
-    month_title = gettext("Months observed")
-    share_title = gettext("Not cancelled")
-    segment_title = gettext("Segment")
-    order = {key: index for index, key in enumerate(SEGMENT_ORDER)}
-    ordered = sorted(curves, key=lambda c: order.get(c["group"], len(order)))
+def _survival_points(
+    ordered: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """The curves' points for the chart, and one table row per curve."""
     values = []
     rows = []
     for curve in ordered:
@@ -46,6 +41,19 @@ def survival_chart(curves: list[dict[str, Any]]) -> Chart:
                 number(curve["at_risk"][-1]),
             ]
         )
+    return values, rows
+
+
+def survival_chart(curves: list[dict[str, Any]]) -> Chart:
+    """Kaplan-Meier curves per segment with their 95% bands: the share of contracts not yet
+    cancelled, by months observed."""
+    title = gettext("Contracts not cancelled, by months observed, per segment")
+    month_title = gettext("Months observed")
+    share_title = gettext("Not cancelled")
+    segment_title = gettext("Segment")
+    order = {key: index for index, key in enumerate(SEGMENT_ORDER)}
+    ordered = sorted(curves, key=lambda c: order.get(c["group"], len(order)))
+    values, rows = _survival_points(ordered)
     domain = [segment(c["group"]) for c in ordered]
     colours = [SEGMENT_COLOURS.get(c["group"], "#999999") for c in ordered]
     colour = {

@@ -181,32 +181,7 @@ def reliability_chart(reliability: Reliability) -> Chart:
         x, _share_floor(bounds), [response, resolution], [BLUE, VERMILION], gettext("SLA met")
     )
     if reliability.target is not None:
-        target_text = gettext("target %(target)s") % {
-            "target": formatting.percent(reliability.target)
-        }
-        layers.append(
-            {
-                "mark": {"type": "rule", "strokeDash": [5, 4], "color": INK},
-                "encoding": {"y": {"datum": reliability.target}},
-            }
-        )
-        layers.append(
-            {
-                "mark": {
-                    "type": "text",
-                    "align": "right",
-                    "dx": -4,
-                    "dy": -6,
-                    "color": INK,
-                    "fontSize": 11,
-                },
-                "encoding": {
-                    "x": {"value": "width"},
-                    "y": {"datum": reliability.target},
-                    "text": {"value": target_text},
-                },
-            }
-        )
+        layers.extend(_target_layers(reliability.target))
     summary = gettext(
         "Last 12 months: first response in time %(response)s, resolution in time "
         "%(resolution)s%(target)s. Shaded: 95%% interval; gaps: no tickets measured."
@@ -243,6 +218,32 @@ def reliability_chart(reliability: Reliability) -> Chart:
         summary=summary,
         empty=not values,
     )
+
+
+def _target_layers(target: float) -> list[dict[str, Any]]:
+    """The SLA target as a dashed rule labelled at the right edge."""
+    target_text = gettext("target %(target)s") % {"target": formatting.percent(target)}
+    return [
+        {
+            "mark": {"type": "rule", "strokeDash": [5, 4], "color": INK},
+            "encoding": {"y": {"datum": target}},
+        },
+        {
+            "mark": {
+                "type": "text",
+                "align": "right",
+                "dx": -4,
+                "dy": -6,
+                "color": INK,
+                "fontSize": 11,
+            },
+            "encoding": {
+                "x": {"value": "width"},
+                "y": {"datum": target},
+                "text": {"value": target_text},
+            },
+        },
+    ]
 
 
 def satisfaction_chart(satisfaction: Satisfaction) -> Chart:
@@ -357,18 +358,6 @@ def ledger_chart(ledger: Ledger) -> Chart:
             },
         }
     ]
-    summary = gettext(
-        "Last 12 months: %(goodwill)s of goodwill (%(share)s of customer-facing hours, cost "
-        "%(cost)s); out-of-scope work done free: %(free)s on %(tickets)s tickets, worth "
-        "%(value)s at the catalogue rate."
-    ) % {
-        "goodwill": _hours(ledger.hours_goodwill),
-        "share": formatting.percent(ledger.goodwill_share),
-        "cost": _money(ledger.goodwill_cost),
-        "free": _hours(ledger.out_of_scope_free_hours),
-        "tickets": formatting.count(ledger.out_of_scope_free_tickets),
-        "value": _money(ledger.out_of_scope_free_value),
-    }
     return Chart(
         key="ledger",
         title=gettext("Hours per month: included, billed, goodwill"),
@@ -396,10 +385,25 @@ def ledger_chart(ledger: Ledger) -> Chart:
             ]
             for p in months
         ],
-        summary=summary,
+        summary=_ledger_summary(ledger),
         notes=list(ledger.notes),
         empty=not values,
     )
+
+
+def _ledger_summary(ledger: Ledger) -> str:
+    return gettext(
+        "Last 12 months: %(goodwill)s of goodwill (%(share)s of customer-facing hours, cost "
+        "%(cost)s); out-of-scope work done free: %(free)s on %(tickets)s tickets, worth "
+        "%(value)s at the catalogue rate."
+    ) % {
+        "goodwill": _hours(ledger.hours_goodwill),
+        "share": formatting.percent(ledger.goodwill_share),
+        "cost": _money(ledger.goodwill_cost),
+        "free": _hours(ledger.out_of_scope_free_hours),
+        "tickets": formatting.count(ledger.out_of_scope_free_tickets),
+        "value": _money(ledger.out_of_scope_free_value),
+    }
 
 
 def contact_chart(contact: ContactIntensity) -> Chart:
@@ -452,22 +456,6 @@ def contact_chart(contact: ContactIntensity) -> Chart:
             },
         },
     ]
-    summary = (
-        gettext(
-            "%(month)s: %(value)s the portfolio median of contacts per seat (the dashed line "
-            "is the median). Last 12 months: %(interactions)s interactions, %(special)s "
-            "special requests, %(tickets)s tickets."
-        )
-        % {
-            "month": formatting.month(contact.latest_month),
-            "value": intensity_text(contact.latest),
-            "interactions": formatting.count(contact.interactions),
-            "special": formatting.count(contact.special_requests),
-            "tickets": formatting.count(contact.tickets),
-        }
-        if contact.latest is not None
-        else gettext("No contact intensity stored for this customer.")
-    )
     return Chart(
         key="contact",
         title=gettext("Contact intensity against the portfolio median"),
@@ -489,9 +477,25 @@ def contact_chart(contact: ContactIntensity) -> Chart:
             ]
             for p in months
         ],
-        summary=summary,
+        summary=_contact_summary(contact),
         empty=not values,
     )
+
+
+def _contact_summary(contact: ContactIntensity) -> str:
+    if contact.latest is None:
+        return gettext("No contact intensity stored for this customer.")
+    return gettext(
+        "%(month)s: %(value)s the portfolio median of contacts per seat (the dashed line "
+        "is the median). Last 12 months: %(interactions)s interactions, %(special)s "
+        "special requests, %(tickets)s tickets."
+    ) % {
+        "month": formatting.month(contact.latest_month),
+        "value": intensity_text(contact.latest),
+        "interactions": formatting.count(contact.interactions),
+        "special": formatting.count(contact.special_requests),
+        "tickets": formatting.count(contact.tickets),
+    }
 
 
 def profit_chart(profit: Profit) -> Chart:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from solidground.insights import formatting
 from solidground.insights.charts import Chart, base_spec, capped_rows, segment_colour_scale
 from solidground.insights.messages import SEGMENT_NAMES
-from solidground.insights.selectors.portfolio import PortfolioRow, Whale
+from solidground.insights.selectors.portfolio import PortfolioRow, Whale, WhaleRow
 
 SCATTER_AXES = ("margin", "cost")
 WHALE_POINTS = 400
@@ -57,16 +57,9 @@ def satisfaction_scatter(
     serve, one point per customer coloured by segment; a click opens the customer."""
     # Most of this function is the Vega-Lite spec, written out as the one literal it is.
     by_margin = x_axis != "cost"
-    currency = settings.CURRENCY
     x_title = _("Agreement margin") if by_margin else _("Cost to serve")
     values, no_csat, no_x = _scatter_points(rows, by_margin=by_margin, url_of=url_of)
-    labels = {row.segment: str(SEGMENT_NAMES[row.segment]) for row in rows if row.segment}
-    colour = {
-        "field": "segment",
-        "type": "nominal",
-        "title": _("Segment"),
-        "scale": segment_colour_scale(labels),
-    }
+    colour = _segment_colour(rows)
     x_encoding: dict[str, Any] = {
         "field": "x",
         "type": "quantitative",
@@ -104,51 +97,15 @@ def satisfaction_scatter(
                     "x": x_encoding,
                     "y": y_encoding,
                     "color": colour,
-                    "tooltip": [
-                        {"field": "name", "title": _("Customer")},
-                        {"field": "segment", "title": _("Segment")},
-                        {"field": "csat", "title": _("CSAT"), "format": ".0%"},
-                        {"field": "low", "title": _("95% interval from"), "format": ".0%"},
-                        {"field": "high", "title": _("95% interval to"), "format": ".0%"},
-                        {"field": "n", "title": _("Answers")},
-                        {
-                            "field": "x",
-                            "title": x_title,
-                            "format": ".0%" if by_margin else ",.0f",
-                        },
-                        {
-                            "field": "revenue",
-                            "title": _("Revenue (%(currency)s)") % {"currency": currency},
-                            "format": ",.0f",
-                        },
-                    ],
+                    "tooltip": _scatter_tooltip(x_title, by_margin=by_margin),
                 },
             },
         ],
     }
-    notes = []
-    if no_csat:
-        notes.append(
-            _("%(n)s customers without survey answers are not shown: their CSAT is unknown.")
-            % {"n": no_csat}
-        )
-    if no_x:
-        notes.append(_("%(n)s customers without revenue are not shown.") % {"n": no_x})
+    notes = _scatter_notes(no_csat, no_x)
     table, cut = capped_rows(
         values,
-        lambda v: [
-            v["name"],
-            v["segment"],
-            _("%(share)s (%(low)s–%(high)s), %(n)s answers")
-            % {
-                "share": formatting.percent(v["csat"]),
-                "low": formatting.percent(v["low"]),
-                "high": formatting.percent(v["high"]),
-                "n": v["n"],
-            },
-            formatting.percent(v["x"]) if by_margin else formatting.money(v["x"]),
-            formatting.money(v["revenue"]),
-        ],
+        lambda v: _scatter_row(v, by_margin=by_margin),
         _("the customer table below and its CSV list every customer."),
     )
     return Chart(
@@ -170,17 +127,71 @@ def satisfaction_scatter(
     )
 
 
+def _segment_colour(rows: list[PortfolioRow]) -> dict[str, Any]:
+    """The points' colour encoding: by segment, in the segments' own colours."""
+    labels = {row.segment: str(SEGMENT_NAMES[row.segment]) for row in rows if row.segment}
+    return {
+        "field": "segment",
+        "type": "nominal",
+        "title": _("Segment"),
+        "scale": segment_colour_scale(labels),
+    }
+
+
+def _scatter_tooltip(x_title: str, *, by_margin: bool) -> list[dict[str, Any]]:
+    return [
+        {"field": "name", "title": _("Customer")},
+        {"field": "segment", "title": _("Segment")},
+        {"field": "csat", "title": _("CSAT"), "format": ".0%"},
+        {"field": "low", "title": _("95% interval from"), "format": ".0%"},
+        {"field": "high", "title": _("95% interval to"), "format": ".0%"},
+        {"field": "n", "title": _("Answers")},
+        {
+            "field": "x",
+            "title": x_title,
+            "format": ".0%" if by_margin else ",.0f",
+        },
+        {
+            "field": "revenue",
+            "title": _("Revenue (%(currency)s)") % {"currency": settings.CURRENCY},
+            "format": ",.0f",
+        },
+    ]
+
+
+def _scatter_notes(no_csat: int, no_x: int) -> list[str]:
+    notes = []
+    if no_csat:
+        notes.append(
+            _("%(n)s customers without survey answers are not shown: their CSAT is unknown.")
+            % {"n": no_csat}
+        )
+    if no_x:
+        notes.append(_("%(n)s customers without revenue are not shown.") % {"n": no_x})
+    return notes
+
+
+def _scatter_row(v: dict[str, Any], *, by_margin: bool) -> list[str]:
+    """One point as a row of the chart's table."""
+    return [
+        v["name"],
+        v["segment"],
+        _("%(share)s (%(low)s–%(high)s), %(n)s answers")
+        % {
+            "share": formatting.percent(v["csat"]),
+            "low": formatting.percent(v["low"]),
+            "high": formatting.percent(v["high"]),
+            "n": v["n"],
+        },
+        formatting.percent(v["x"]) if by_margin else formatting.money(v["x"]),
+        formatting.money(v["revenue"]),
+    ]
+
+
 def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
     """Cumulative profit (share of the total) over customers sorted by profit."""
     # Most of this function is the Vega-Lite spec, written out as the one literal it is.
-    drawn = [row for row in whale.rows if row.cumulative_share is not None]
-    if len(drawn) > WHALE_POINTS:
-        # A line of 3,000 customers looks the same drawn through 400 of them; the peak and both
-        # ends are always kept, so the figure the summary names is on the line.
-        peak = max(range(len(drawn)), key=lambda i: drawn[i].cumulative_share or 0.0)
-        step = len(drawn) / WHALE_POINTS
-        keep = {round(i * step) for i in range(WHALE_POINTS)} | {0, peak, len(drawn) - 1}
-        drawn = [drawn[i] for i in sorted(keep) if i < len(drawn)]
+    drawn = _whale_drawn(whale)
     values = [
         {
             "customer_share": row.customer_share,
@@ -235,17 +246,6 @@ def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
             },
         ],
     }
-    if whale.peak_share is not None:
-        summary = _(
-            "The most profitable customers earn %(peak)s of the total profit; "
-            "%(losers)s customers lose %(destroyed)s and bring it back down to 100%%."
-        ) % {
-            "peak": formatting.percent(whale.peak_share),
-            "losers": whale.unprofitable,
-            "destroyed": formatting.money(whale.profit_destroyed),
-        }
-    else:
-        summary = _("The total profit is not positive: a share of it means nothing.")
     table, cut = capped_rows(
         whale.rows,
         lambda row: [
@@ -262,7 +262,33 @@ def whale_chart(whale: Whale, *, url_of: Callable[[int], str]) -> Chart:
         spec=spec,
         columns=[_("Rank"), _("Customer"), _("Profit"), _("Cumulative share")],
         rows=table,
-        summary=summary,
+        summary=_whale_summary(whale),
         empty=not values,
         notes=cut,
     )
+
+
+def _whale_drawn(whale: Whale) -> list[WhaleRow]:
+    """The rows the line is drawn through: at most about ``WHALE_POINTS`` of them."""
+    drawn = [row for row in whale.rows if row.cumulative_share is not None]
+    if len(drawn) > WHALE_POINTS:
+        # A line of 3,000 customers looks the same drawn through 400 of them; the peak and both
+        # ends are always kept, so the figure the summary names is on the line.
+        peak = max(range(len(drawn)), key=lambda i: drawn[i].cumulative_share or 0.0)
+        step = len(drawn) / WHALE_POINTS
+        keep = {round(i * step) for i in range(WHALE_POINTS)} | {0, peak, len(drawn) - 1}
+        drawn = [drawn[i] for i in sorted(keep) if i < len(drawn)]
+    return drawn
+
+
+def _whale_summary(whale: Whale) -> str:
+    if whale.peak_share is None:
+        return _("The total profit is not positive: a share of it means nothing.")
+    return _(
+        "The most profitable customers earn %(peak)s of the total profit; "
+        "%(losers)s customers lose %(destroyed)s and bring it back down to 100%%."
+    ) % {
+        "peak": formatting.percent(whale.peak_share),
+        "losers": whale.unprofitable,
+        "destroyed": formatting.money(whale.profit_destroyed),
+    }
