@@ -163,6 +163,78 @@ def _stacked_keys(
     )
 
 
+def _share_changes(pairs: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """Shares: Newcombe's interval of the difference."""
+    shares = list(SHARE_FIGURES.values())
+    s1 = _stacked(pairs, [successes for successes, _ in shares])
+    n1 = _stacked(pairs, [total for _, total in shares])
+    s2 = _stacked(pairs, [f"{successes}_ref" for successes, _ in shares])
+    n2 = _stacked(pairs, [f"{total}_ref" for _, total in shares])
+    result = newcombe_difference(s1, n1, s2, n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(n1 > 0, s1 / np.where(n1 > 0, n1, 1), np.nan)
+        reference = np.where(n2 > 0, s2 / np.where(n2 > 0, n2, 1), np.nan)
+    return (
+        _stacked_keys(keys, list(SHARE_FIGURES), "newcombe")
+        .with_columns(
+            value=_nan_to_null(value, "value"),
+            reference=_nan_to_null(reference, "reference"),
+            change=_nan_to_null(result.diff, "change"),
+            low=_nan_to_null(result.low, "low"),
+            high=_nan_to_null(result.high, "high"),
+            p_value=pl.lit(None, pl.Float64),
+            significant=pl.Series(result.significant),
+        )
+        .filter(pl.col("value").is_not_null() & pl.col("reference").is_not_null())
+    )
+
+
+def _count_changes(pairs: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """Counts: the Poisson rate test, per covered day."""
+    # Days the data cover: a partial period's count is compared per covered day.
+    exposure = pairs.select(
+        pl.col("days_covered").cast(pl.Float64).alias("e1"),
+        pl.col("days_covered_ref").cast(pl.Float64).alias("e2"),
+    )
+    e1 = np.tile(exposure["e1"].to_numpy(), len(COUNT_FIGURES))
+    e2 = np.tile(exposure["e2"].to_numpy(), len(COUNT_FIGURES))
+    c1 = _stacked(pairs, list(COUNT_FIGURES))
+    c2 = _stacked(pairs, [f"{figure}_ref" for figure in COUNT_FIGURES])
+    ratio, p_value = poisson_rate_test(c1, e1, c2, e2)
+    return (
+        _stacked_keys(keys, COUNT_FIGURES, "poisson")
+        .with_columns(
+            value=pl.Series(c1),
+            reference=pl.Series(c2),
+            # +inf (a rise from nothing) is kept as null ratio: no finite ratio exists.
+            change=_nan_to_null(np.where(np.isfinite(ratio), ratio, np.nan), "change"),
+            low=pl.lit(None, pl.Float64),
+            high=pl.lit(None, pl.Float64),
+            p_value=_nan_to_null(p_value, "p_value"),
+            significant=pl.Series(np.nan_to_num(p_value, nan=1.0) < SIGNIFICANCE),
+        )
+        .filter((pl.col("value") > 0) | (pl.col("reference") > 0))
+    )
+
+
+def _amount_changes(pairs: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """Amounts: the difference, untested."""
+    return (
+        _stacked_keys(keys, AMOUNT_FIGURES, "none")
+        .with_columns(
+            # Stacked as Series, not NumPy: a missing amount stays null, never NaN.
+            value=pl.concat([pairs[f].cast(pl.Float64) for f in AMOUNT_FIGURES]),
+            reference=pl.concat([pairs[f"{f}_ref"].cast(pl.Float64) for f in AMOUNT_FIGURES]),
+            low=pl.lit(None, pl.Float64),
+            high=pl.lit(None, pl.Float64),
+            p_value=pl.lit(None, pl.Float64),
+            significant=pl.lit(None, pl.Boolean),
+        )
+        .with_columns(change=pl.col("value") - pl.col("reference"))
+        .filter(pl.col("change").is_not_null())
+    )
+
+
 def figure_changes(
     frame: pl.DataFrame,
     *,
@@ -192,66 +264,9 @@ def figure_changes(
             | (pl.col("days_covered_ref") < pl.col("days_in_period_ref")),
         )
 
-        shares = list(SHARE_FIGURES.values())
-        s1 = _stacked(pairs, [successes for successes, _ in shares])
-        n1 = _stacked(pairs, [total for _, total in shares])
-        s2 = _stacked(pairs, [f"{successes}_ref" for successes, _ in shares])
-        n2 = _stacked(pairs, [f"{total}_ref" for _, total in shares])
-        result = newcombe_difference(s1, n1, s2, n2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(n1 > 0, s1 / np.where(n1 > 0, n1, 1), np.nan)
-            reference = np.where(n2 > 0, s2 / np.where(n2 > 0, n2, 1), np.nan)
-        parts.append(
-            _stacked_keys(keys, list(SHARE_FIGURES), "newcombe")
-            .with_columns(
-                value=_nan_to_null(value, "value"),
-                reference=_nan_to_null(reference, "reference"),
-                change=_nan_to_null(result.diff, "change"),
-                low=_nan_to_null(result.low, "low"),
-                high=_nan_to_null(result.high, "high"),
-                p_value=pl.lit(None, pl.Float64),
-                significant=pl.Series(result.significant),
-            )
-            .filter(pl.col("value").is_not_null() & pl.col("reference").is_not_null())
-        )
-        # Days the data cover: a partial period's count is compared per covered day.
-        exposure = pairs.select(
-            pl.col("days_covered").cast(pl.Float64).alias("e1"),
-            pl.col("days_covered_ref").cast(pl.Float64).alias("e2"),
-        )
-        e1 = np.tile(exposure["e1"].to_numpy(), len(COUNT_FIGURES))
-        e2 = np.tile(exposure["e2"].to_numpy(), len(COUNT_FIGURES))
-        c1 = _stacked(pairs, list(COUNT_FIGURES))
-        c2 = _stacked(pairs, [f"{figure}_ref" for figure in COUNT_FIGURES])
-        ratio, p_value = poisson_rate_test(c1, e1, c2, e2)
-        parts.append(
-            _stacked_keys(keys, COUNT_FIGURES, "poisson")
-            .with_columns(
-                value=pl.Series(c1),
-                reference=pl.Series(c2),
-                # +inf (a rise from nothing) is kept as null ratio: no finite ratio exists.
-                change=_nan_to_null(np.where(np.isfinite(ratio), ratio, np.nan), "change"),
-                low=pl.lit(None, pl.Float64),
-                high=pl.lit(None, pl.Float64),
-                p_value=_nan_to_null(p_value, "p_value"),
-                significant=pl.Series(np.nan_to_num(p_value, nan=1.0) < SIGNIFICANCE),
-            )
-            .filter((pl.col("value") > 0) | (pl.col("reference") > 0))
-        )
-        parts.append(
-            _stacked_keys(keys, AMOUNT_FIGURES, "none")
-            .with_columns(
-                # Stacked as Series, not NumPy: a missing amount stays null, never NaN.
-                value=pl.concat([pairs[f].cast(pl.Float64) for f in AMOUNT_FIGURES]),
-                reference=pl.concat([pairs[f"{f}_ref"].cast(pl.Float64) for f in AMOUNT_FIGURES]),
-                low=pl.lit(None, pl.Float64),
-                high=pl.lit(None, pl.Float64),
-                p_value=pl.lit(None, pl.Float64),
-                significant=pl.lit(None, pl.Boolean),
-            )
-            .with_columns(change=pl.col("value") - pl.col("reference"))
-            .filter(pl.col("change").is_not_null())
-        )
+        parts.append(_share_changes(pairs, keys))
+        parts.append(_count_changes(pairs, keys))
+        parts.append(_amount_changes(pairs, keys))
     if not parts:
         return pl.DataFrame(schema=_SCHEMA)
     return pl.concat([part.select(list(_SCHEMA)) for part in parts]).cast(_SCHEMA)  # type: ignore[arg-type]
