@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import mimetypes
+import ssl
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import engines
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from solidground.insights.charts import Chart
 from solidground.insights.charts.customer import (
     contact_chart,
     ledger_chart,
@@ -29,8 +33,12 @@ from solidground.insights.charts.customer import (
 )
 from solidground.reports.charts import ChartImage, to_svg
 from solidground.reports.periods import ReportInputError
-from solidground.reports.portfolio import PortfolioReview
-from solidground.reports.selectors import CustomerReview
+
+if TYPE_CHECKING:
+    # Only named in annotations: the portfolio (renewals, whale curve) is imported by the
+    # code that makes one, not by every customer review.
+    from solidground.reports.portfolio import PortfolioReview
+    from solidground.reports.selectors import CustomerReview
 
 Format = Literal["pdf", "html"]
 FORMATS: tuple[Format, ...] = ("pdf", "html")
@@ -135,6 +143,16 @@ def portfolio_html(review: PortfolioReview, *, language: str) -> str:
         )
 
 
+@functools.cache
+def _unused_tls() -> ssl.SSLContext:
+    """A TLS context for the fetcher that it never uses (it may fetch data: URIs only).
+
+    Without one, every fetcher loads the system's certificates (about 60 ms of CPU per
+    review). This one has none, so even if HTTPS were ever allowed, no server would verify.
+    """
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def pdf_of(html: str) -> bytes:
     """The HTML as PDF. Fonts come from the system (fontconfig); nothing is fetched."""
     # WeasyPrint ships no type information (no py.typed).
@@ -143,7 +161,9 @@ def pdf_of(html: str) -> bytes:
 
     # Everything a review shows is inline (data: URIs); no other scheme may be fetched, so a
     # customer's text can never make the PDF renderer open a file or a network address.
-    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    # A fetcher per document: it keeps the state of its last request, so threads of the web
+    # server must not share one.
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True, ssl_context=_unused_tls())
     document = HTML(string=html, url_fetcher=fetcher, base_url=".")
     return bytes(document.write_pdf())
 
@@ -166,3 +186,42 @@ def portfolio_file_name(as_of: date | None, fmt: Format) -> str:
 def customer_file(review: CustomerReview, language: str, fmt: Format) -> bytes:
     """One review's file content (a worker process of ``report --all`` calls this)."""
     return as_bytes(customer_html(review, language=language), fmt)
+
+
+def warm_up() -> None:
+    """Pay a process's one-time costs of a review now, not in the first download.
+
+    Imports WeasyPrint (about 2 s on a small machine), starts vl-convert's JavaScript engine
+    with a tiny chart (about 1.5 s), renders a one-page PDF with that chart in the review's
+    stylesheet and fonts (WeasyPrint's first layout loads fonts through fontconfig) and
+    compiles the review template. A web process calls it once at start, before it serves
+    requests; afterwards a review costs only its own reading, charts and layout. Nothing is
+    read from the store, nothing is written.
+    """
+    # The smallest chart: it starts vl-convert's engine and loads its fonts.
+    tiny = Chart(
+        key="warm-up",
+        title="warm-up",
+        spec={
+            "data": {"values": [{"month": "2026-01", "n": 1}, {"month": "2026-02", "n": 2}]},
+            "mark": "bar",
+            "encoding": {
+                "x": {"field": "month", "type": "ordinal", "axis": {"title": None}},
+                "y": {"field": "n", "type": "quantitative", "axis": {"title": None}},
+            },
+        },
+        columns=[],
+        rows=[],
+    )
+    chart = to_svg(tiny, width=200, height=60)
+    # The review's own stylesheet and page frame (footer, page numbers), with a heading, a
+    # table and the chart: the first layout loads the regular and bold faces and the table code.
+    page = engines["django"].from_string(
+        '{% extends "reports/base.html" %}{% block content %}'
+        "<h1>Warm-up</h1><p>1.690 EUR, <b>75 %</b>, <i>Q3 2026</i></p>"
+        "<table><thead><tr><th>a</th><th>b</th></tr></thead>"
+        "<tbody><tr><td>1</td><td>2</td></tr></tbody></table>"
+        '<img src="{{ chart }}" alt="">{% endblock %}'
+    )
+    pdf_of(page.render({"language": "en", "footer": "warm-up", "chart": chart.data_uri}))
+    get_template("reports/customer.html")

@@ -14,17 +14,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone, translation
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from solidground.accounts.selectors import Viewer
 from solidground.customers.models import Customer
@@ -33,7 +30,6 @@ from solidground.reports.periods import (
     ReportInputError,
     ReportPeriod,
 )
-from solidground.reports.portfolio import portfolio_review
 from solidground.reports.render import (
     FORMATS,
     Format,
@@ -50,6 +46,13 @@ from solidground.reports.selectors import (
     review_period,
 )
 
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+# The portfolio (renewals, whale curve), the progress bar and the process pool are imported
+# where they are used: one customer's review, the common case, needs none of them, and a
+# fresh process pays every import (docs/reports.md, "Speed").
+
 # CommandError's exit status for input a user can fix (argparse uses 2 for usage errors too).
 USER_ERROR = 2
 
@@ -64,6 +67,9 @@ def _executor(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
     if jobs <= 1:
         yield None
         return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=get_context("spawn"), initializer=worker.setup
     ) as pool:
@@ -189,6 +195,14 @@ class Command(BaseCommand):
         jobs: int,
     ) -> None:
         """Render and write each review; with several jobs, PDFs are rendered in parallel."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         started = time.perf_counter()
         quiet = len(reviews) == 1 or not self.stdout.isatty()
         with (
@@ -222,6 +236,8 @@ class Command(BaseCommand):
             )
 
     def _portfolio(self, out: Path, language: str, fmt: Format) -> None:
+        from solidground.reports.portfolio import portfolio_review
+
         review = portfolio_review(viewer=Viewer.everyone(), language=language)
         if not review.sections:
             raise _fail("There are no analysis results yet; run `solidground analyze` first.")
