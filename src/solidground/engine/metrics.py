@@ -50,6 +50,7 @@ from solidground.engine.metrics_sums import (
     _with_keys,
 )
 from solidground.engine.periods import (
+    EDGE_GAP_DAYS,
     PeriodKind,
     add_months,
     local_time,
@@ -159,11 +160,6 @@ def _per_month(numerator: pl.Expr, denominator: pl.Expr, months: pl.Expr) -> pl.
         .then(numerator / denominator / months)
         .otherwise(None)
     )
-
-
-# A gap at the edge of the data no longer than this (a weekend and a public holiday) is not
-# taken as missing data: a month whose first ticket came on Monday the 3rd is covered whole.
-EDGE_GAP_DAYS: Final = 3
 
 
 @dataclass(frozen=True)

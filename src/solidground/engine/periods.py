@@ -7,12 +7,16 @@ in the provider's local time, not in UTC.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 import polars as pl
 
 PeriodKind = Literal["month", "quarter"]
 _EVERY: dict[str, str] = {"month": "1mo", "quarter": "1q"}
+# A gap at the edge of the data no longer than this (a weekend and a public holiday) is not
+# taken as missing data: a month whose first ticket came on Monday the 3rd is covered whole
+# (engine.metrics.with_coverage; the labels in insights.formatting use the same rule).
+EDGE_GAP_DAYS: Final = 3
 
 
 def period_start(instant: pl.Expr, *, kind: PeriodKind, timezone: str) -> pl.Expr:

@@ -15,8 +15,7 @@ from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, pgettext
 
-from solidground.engine.metrics import EDGE_GAP_DAYS
-from solidground.engine.periods import add_months
+from solidground.engine.periods import EDGE_GAP_DAYS, add_months
 
 
 def number(value: Decimal | float | int, digits: int = 0, grouping: bool = True) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 from typing import Any
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
         # Load every view and the API's schemas now, not in the first visitor's request
         # (about 3 s of CPU on a small machine).
         get_resolver().url_patterns  # noqa: B018 (loading is the point)
+        if options["from_fd"] is not None or options["workers"] == 1:  # a process that serves
+            self._warm_up_reviews()
         if options["from_fd"] is not None:  # one of the processes of --workers
             ratelimit.share_among(options["share_of"])
             sock = socket.socket(fileno=options["from_fd"])
@@ -88,3 +91,13 @@ class Command(BaseCommand):
             )
         except ServeError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _warm_up_reviews(self) -> None:
+        """WeasyPrint and vl-convert loaded now, not in the first review download (about
+        1.5 s of CPU); a failure is only a slower first download, so it is logged."""
+        from solidground.reports.render import warm_up
+
+        try:
+            warm_up()
+        except Exception:
+            logging.getLogger(__name__).warning("reviews not warmed up", exc_info=True)
