@@ -301,3 +301,36 @@ def test_bad_input_is_one_sentence_with_exit_status_2(
     assert sentence in str(raised.value)
     assert raised.value.returncode == 2
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_the_portfolio_review_downloads_from_the_portfolio_page_for_the_viewers_customers(
+    demo: Demo,
+) -> None:
+    own = demo.customers["service_trap"]
+    owner = do_create_user(username="olga", password="a-long-test-password", role=Role.OWNER)
+    anna = do_create_user(
+        username="anna",
+        password="a-long-test-password",
+        role=Role.ACCOUNT_MANAGER,
+        customer_ids=[own],
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+
+    page = client.get(reverse("web:portfolio")).content.decode()
+    everything = client.get(reverse("web:portfolio_review"))
+    client.force_login(anna)
+    hers = client.get(reverse("web:portfolio_review"))
+
+    assert reverse("web:portfolio_review") in page
+    assert everything.status_code == 200
+    assert everything["Content-Type"] == "application/pdf"
+    assert "portfolio.pdf" in everything["Content-Disposition"]
+    text = pdf_text(everything.content)
+    assert norm("Whale curve") in text
+    # the owner's review names other customers; the account manager's names none of them
+    names = [norm(n) for n in Customer.objects.exclude(pk=own).values_list("name", flat=True)]
+    named = [name for name in names if name in text]
+    assert named
+    assert hers.status_code == 200
+    assert not [name for name in named if name in pdf_text(hers.content)]

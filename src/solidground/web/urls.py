@@ -20,6 +20,7 @@ app_name = "web"
 urlpatterns = [
     path("", portfolio.portfolio, name="portfolio"),
     path("portfolio.csv", portfolio.portfolio_csv, name="portfolio_csv"),
+    path("portfolio/review.pdf", reports.portfolio_review_pdf, name="portfolio_review"),
     path("customers/<int:customer_id>/", customer.customer, name="customer"),
     path(
         "customers/<int:customer_id>/review.pdf",

@@ -1,4 +1,5 @@
-"""The service review download on the customer page (docs/reports.md).
+"""The review downloads: the service review on the customer page, the portfolio review on the
+portfolio page (docs/reports.md).
 
 Thin: the reports app reads the stored results (None for a customer the viewer may not see:
 404) and renders the PDF; nothing is analysed in the request.
@@ -13,7 +14,14 @@ from django.shortcuts import redirect
 from django.utils import timezone, translation
 
 from solidground.reports.periods import ReportInputError
-from solidground.reports.render import customer_file, file_name
+from solidground.reports.portfolio import portfolio_review
+from solidground.reports.render import (
+    as_bytes,
+    customer_file,
+    file_name,
+    portfolio_file_name,
+    portfolio_html,
+)
 from solidground.reports.selectors import customer_review, review_period
 from solidground.web.access import dashboard_view, viewer_of
 
@@ -39,4 +47,22 @@ def customer_review_pdf(request: HttpRequest, customer_id: int) -> HttpResponse:
         raise Http404
     response = HttpResponse(customer_file(review, language, "pdf"), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{file_name(review, "pdf")}"'
+    return response
+
+
+@dashboard_view
+def portfolio_review_pdf(request: HttpRequest) -> HttpResponse:
+    """The owner's portfolio review as PDF, over the customers the viewer may see (an account
+    manager's covers their own customers). Without an analysis: back with one sentence."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    review = portfolio_review(viewer=viewer_of(request), language=language)
+    if review.as_of is None or not review.sections:
+        messages.warning(
+            request, translation.gettext("There is no analysis yet to write a portfolio review of.")
+        )
+        return redirect("web:portfolio")
+    data = as_bytes(portfolio_html(review, language=language), "pdf")
+    response = HttpResponse(data, content_type="application/pdf")
+    name = portfolio_file_name(review.as_of, "pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
