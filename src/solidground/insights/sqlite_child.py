@@ -4,8 +4,8 @@ Why a child process: the ADBC SQLite driver reads straight into Arrow, several t
 than anything through Python's ``sqlite3`` module, but it brings its own SQLite library. Two
 SQLite libraries in one process break each other's POSIX locks on a WAL store (measured: stale
 reads, then "disk I/O error"); in a process of its own the driver has its own locks and always
-reads the latest commit. See ``fetch.SqliteProcessReader`` (the parent side) and
-docs/decisions/0004-sqlite-reads-in-a-child-process.md.
+reads the latest commit. See ``readers.SqliteProcessReader`` (the parent side) and
+docs/decisions/0004-fast-reads-sqlite-in-a-child-process.md.
 
 Protocol: the parent writes one JSON object to stdin::
 
