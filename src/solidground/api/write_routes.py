@@ -20,7 +20,8 @@ from solidground.api.schemas import (
     WriteOut,
 )
 from solidground.api.writes import Locations, WriteOutcome, write_records
-from solidground.importers.records import RECORD_TYPES, ImportBatch, Kind, StatusChangeRecord
+from solidground.importers.records import ImportBatch, Kind
+from solidground.importers.writer import RowsBatch
 
 # GET and POST /customers must share one router: ninja keeps one path per router.
 router = reads.router
@@ -38,39 +39,44 @@ RESPONSES: dict[int, Any] = {
 
 
 def to_batch(kind: Kind, payload: BatchIn[Any]) -> tuple[ImportBatch, Locations]:
-    """The request's records as canonical records, and where each came from in the request.
+    """The request's records as canonical rows, and where each came from in the request.
 
     Fields no record of the batch names keep their stored values on update
     (``supplied_fields``); a field named by some records is written for all of them, with the
     record's default where a record leaves it out. A ticket's nested ``status_changes`` become
     status-change records of that ticket, located by the ticket's index and
     ``status_changes.<n>``.
+
+    The records go to the writer as rows (``RowsBatch``: the validated fields of each record,
+    the keyword arguments of its record type), from which it builds its frame column by
+    column: no record object per record.
     """
-    record_type = RECORD_TYPES[kind]
     # One dump of the whole batch (inside pydantic-core) instead of one call per record.
-    dumped = payload.model_dump(include={"records"})["records"]
+    dumped: list[dict[str, Any]] = payload.model_dump(include={"records"})["records"]
     supplied: set[str] = set()
-    records = []
     history_supplied: set[str] = set()
-    history: list[StatusChangeRecord] = []
+    history: list[dict[str, Any]] = []
     history_at: list[tuple[int, str]] = []
     for index, (item, fields) in enumerate(zip(payload.records, dumped, strict=True)):
-        changes = fields.pop("status_changes", None) or ()
-        supplied |= item.model_fields_set
-        records.append(record_type(**fields))
-        for position, change in enumerate(changes):
-            history_supplied |= item.status_changes[position].model_fields_set
-            history.append(StatusChangeRecord(ticket_ref=item.external_id, **change))
+        changes = fields.pop("status_changes", None)
+        supplied |= item.__pydantic_fields_set__  # model_fields_set, without the property
+        if not changes:
+            continue
+        ticket_ref = fields["external_id"]
+        for position, (change, given) in enumerate(zip(changes, item.status_changes, strict=True)):
+            history_supplied |= given.__pydantic_fields_set__
+            change["ticket_ref"] = ticket_ref
+            history.append(change)
             history_at.append((index, f"status_changes.{position}."))
     supplied.discard("status_changes")
-    batch = ImportBatch(
+    batch = RowsBatch(
         source=payload.source,
-        records={kind: records},
+        rows={kind: dumped},
         supplied_fields={kind: frozenset(supplied)},
     )
     locations: Locations = {}
     if history:
-        batch.records["status_changes"] = list(history)
+        batch.rows["status_changes"] = history
         batch.supplied_fields["status_changes"] = frozenset(history_supplied | {"ticket_ref"})
         locations["status_changes"] = history_at
     return batch, locations

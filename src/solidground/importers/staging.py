@@ -58,15 +58,23 @@ def stage_schema(kind: Kind) -> dict[str, pl.DataType]:
 
 
 def create_stage(kind: Kind) -> None:
+    """The kind's stage, empty.
+
+    PostgreSQL: a temporary table kept for the connection's life (Django keeps connections
+    for a minute) and emptied by every commit (``ON COMMIT DELETE ROWS``), so a request does
+    not create and drop it, with its catalogue rows, each time. It may still hold rows of
+    another writer in the same open transaction: the ``DELETE`` in the same round trip empties
+    it (cheap on the empty table a commit leaves). SQLite: created afresh.
+    """
     schema = stage_schema(kind)
     stage = stage_name(kind)
     with connection.cursor() as cursor:
         if is_postgres():
             columns = ", ".join(f"{quote(n)} {_sql_type(t)}" for n, t in schema.items())
             cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {stage} (_row bigint, {columns}) ON COMMIT DROP"
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} (_row bigint, {columns}) "  # noqa: S608
+                f"ON COMMIT DELETE ROWS; DELETE FROM {stage}"
             )
-            cursor.execute(f"TRUNCATE {stage}")
         else:
             # No declared types: values keep the form Django would store (text instants in
             # UTC, decimals as text); the target table's affinity converts them the same way.
@@ -97,13 +105,16 @@ def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(converted)
 
 
-def fill_stage(kind: Kind, frame: pl.DataFrame) -> None:
+def fill_stage(kind: Kind, frame: pl.DataFrame, *, empty: bool = False) -> None:
+    """Put ``frame`` into the kind's stage, replacing what it held; ``empty``: the stage is
+    known to be empty (``create_stage`` just ran), which saves a statement."""
     names = ["_row", *stage_schema(kind)]
     staged = frame.select(names)
     stage = stage_name(kind)
     with connection.cursor() as cursor:
         if is_postgres():
-            cursor.execute(f"TRUNCATE {stage}")
+            if not empty:
+                cursor.execute(f"TRUNCATE {stage}")
             data = staged.write_csv(
                 include_header=False,
                 null_value="\\N",
@@ -116,7 +127,8 @@ def fill_stage(kind: Kind, frame: pl.DataFrame) -> None:
             ) as copy:
                 copy.write(data.encode("utf-8"))
         else:
-            cursor.execute(f"DELETE FROM temp.{stage}")  # noqa: S608
+            if not empty:
+                cursor.execute(f"DELETE FROM temp.{stage}")  # noqa: S608
             placeholders = ", ".join(["%s"] * len(names))
             cursor.executemany(
                 f"INSERT INTO temp.{stage} VALUES ({placeholders})",  # noqa: S608

@@ -134,13 +134,20 @@ class Validated:
     rejected: int
 
 
-def _complete(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
-    """All columns of the kind's schema, in order, with defaults for missing ones."""
+def _complete(kind: Kind, frame: pl.DataFrame) -> list[pl.Expr]:
+    """All columns of the kind's schema, in order, with defaults for missing ones (as
+    expressions on ``frame``)."""
+    return _completion(kind, tuple(frame.columns))
+
+
+@functools.lru_cache(maxsize=256)
+def _completion(kind: Kind, present: tuple[str, ...]) -> list[pl.Expr]:
+    # Built once per kind and set of columns: a source sends the same columns every time.
     schema = frame_schema(kind)
     defaults = field_defaults(kind)
     columns: list[pl.Expr] = []
     for name, dtype in schema.items():
-        if name in frame.columns:
+        if name in present:
             expr = pl.col(name).cast(dtype, strict=False)
             # Empty strings in id and reference columns mean "none".
             if isinstance(dtype, pl.String) and (
@@ -153,16 +160,16 @@ def _complete(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
             columns.append(expr.alias(name))
         else:
             columns.append(pl.lit(defaults.get(name), dtype=dtype).alias(name))
-    if "_row" in frame.columns:
+    if "_row" in present:
         columns.append(pl.col("_row").cast(pl.Int64))
     else:
         columns.append(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
     columns.append(
         pl.col("_naive").cast(pl.String)
-        if "_naive" in frame.columns
+        if "_naive" in present
         else pl.lit(None, dtype=pl.String).alias("_naive")
     )
-    return frame.select(columns)
+    return columns
 
 
 @functools.cache
@@ -242,19 +249,34 @@ def validate(
     kind: Kind, frame: pl.DataFrame, *, file: str, column_names: dict[str, str]
 ) -> Validated:
     """The chunk's good rows (complete, in the kind's schema), and an error per bad one."""
-    frame = _complete(kind, frame)
     rules, truncations = _rules(kind)
+    # One query: complete, cut, and flag every rule (_bad<i>) and any rule (_bad).
+    query = frame.lazy().select(_complete(kind, frame))
     if truncations:
-        frame = frame.with_columns(truncations)
-    masks = [rule.fill_null(False).alias(f"_bad{i}") for i, (rule, _, _) in enumerate(rules)]
-    flagged = frame.with_columns(masks)
-    bad_any = pl.any_horizontal([pl.col(f"_bad{i}") for i in range(len(rules))])
-    bad_rows = flagged.filter(bad_any)
-    errors = _rule_errors(kind, bad_rows, rules, file, column_names) if bad_rows.height else []
-    good = flagged.filter(~bad_any).drop([f"_bad{i}" for i in range(len(rules))])
+        query = query.with_columns(truncations)
+    flagged = query.with_columns(_masks(kind)).with_columns(_any_bad(len(rules))).collect()
+    flags = [f"_bad{i}" for i in range(len(rules))]
+    if flagged["_bad"].any():
+        bad_rows = flagged.filter(pl.col("_bad"))
+        errors = _rule_errors(kind, bad_rows, rules, file, column_names)
+        good = flagged.filter(~pl.col("_bad")).drop([*flags, "_bad"])
+    else:
+        errors = []
+        good = flagged.drop([*flags, "_bad"])
     good = _without_earlier_duplicates(kind, good, errors, file, column_names)
     rejected = frame.height - good.height
     return Validated(good.drop("_naive"), errors, rejected)
+
+
+@functools.cache
+def _masks(kind: Kind) -> list[pl.Expr]:
+    rules, _truncations = _rules(kind)
+    return [rule.fill_null(False).alias(f"_bad{i}") for i, (rule, _, _) in enumerate(rules)]
+
+
+@functools.cache
+def _any_bad(count: int) -> pl.Expr:
+    return pl.any_horizontal([pl.col(f"_bad{i}") for i in range(count)]).alias("_bad")
 
 
 def _rule_errors(
@@ -296,9 +318,9 @@ def _without_earlier_duplicates(
     column_names: dict[str, str],
 ) -> pl.DataFrame:
     """The same id twice in one chunk: the last row wins, the earlier ones are reported."""
-    duplicated = good.filter(pl.col("external_id").is_duplicated())
-    if not duplicated.height:
+    if not good["external_id"].is_duplicated().any():
         return good
+    duplicated = good.filter(pl.col("external_id").is_duplicated())
     last = duplicated.group_by("external_id").agg(pl.col("_row").max().alias("_last"))
     earlier = duplicated.join(last, on="external_id").filter(pl.col("_row") != pl.col("_last"))
     for row, external_id, last_row in earlier.select("_row", "external_id", "_last").iter_rows():

@@ -37,8 +37,9 @@ was. Deletions are never inferred from absence.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -48,7 +49,14 @@ from django.utils import timezone
 from solidground.customers.models import Customer, CustomerReference
 from solidground.importers.kinds import CUSTOMER_FIELDS, CUSTOMER_REF, SPECS, Ref, table_of
 from solidground.importers.models import SyncCursor
-from solidground.importers.records import KINDS, ImportBatch, Kind, records_to_frame
+from solidground.importers.records import (
+    KINDS,
+    ImportBatch,
+    Kind,
+    field_defaults,
+    frame_schema,
+    records_to_frame,
+)
 from solidground.importers.staging import (
     DeferredIndexes,
     create_stage,
@@ -104,6 +112,70 @@ class WriteResult:
         for counts in self.counts.values():
             total.add(counts)
         return total
+
+
+@dataclass
+class RowsBatch(ImportBatch):
+    """An :class:`ImportBatch` whose records of some kinds are given as rows: mappings of
+    record field -> value, the keyword arguments of the kind's record type (values already of
+    the field's type; a field left out takes the record's default). A kind has records or
+    rows, not both. The API builds rows from its validated request: the writer's frame is
+    built straight from them, with no record object per record.
+    """
+
+    rows: dict[Kind, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return super().__len__() + sum(len(items) for items in self.rows.values())
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def rows_to_frame(kind: Kind, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """Rows (see :class:`RowsBatch`) as a frame; the same frame as ``records_to_frame`` gives
+    for the record objects made from them, with ``_row`` (1-based) and ``_naive``."""
+    schema = frame_schema(kind)
+    defaults = field_defaults(kind)
+    columns: dict[str, Any] = {}
+    naive: list[str | None] = [None] * len(rows)
+    for name, dtype in schema.items():
+        default = defaults.get(name)
+        values = [row.get(name, default) for row in rows]
+        if isinstance(dtype, pl.Datetime):
+            # Exact microseconds since the epoch, as records_to_frame does.
+            for index, value in enumerate(values):
+                if value is None:
+                    continue
+                if value.tzinfo is None:
+                    if naive[index] is None:
+                        naive[index] = name
+                    values[index] = None
+                else:
+                    values[index] = (value - _EPOCH) // _MICROSECOND
+            columns[name] = pl.Series(name, values, dtype=pl.Int64).cast(dtype)
+        else:
+            columns[name] = values
+    frame = pl.DataFrame(columns, schema=schema, strict=False)
+    return frame.with_columns(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_row"),
+        pl.Series("_naive", naive, dtype=pl.String),
+    )
+
+
+def _frames(batch: ImportBatch, kind: Kind, chunk_size: int) -> Iterator[tuple[pl.DataFrame, int]]:
+    """The kind's records of the batch (its rows, for a :class:`RowsBatch` that has them) as
+    frames of at most ``chunk_size`` rows, each with the number of rows done after it;
+    ``_row`` counts across chunks."""
+    rows = batch.rows.get(kind) if isinstance(batch, RowsBatch) else None
+    items: Sequence[Any] = rows if rows is not None else batch.records.get(kind) or []
+    for start in range(0, len(items), chunk_size):
+        chunk = items[start : start + chunk_size]
+        frame = rows_to_frame(kind, chunk) if rows is not None else records_to_frame(kind, chunk)
+        if start:
+            frame = frame.with_columns(pl.col("_row") + start)
+        yield frame, min(start + chunk_size, len(items))
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -322,7 +394,10 @@ class BatchWriter:
             )
         }
 
-    def _create_missing_customers(self, frame: pl.DataFrame) -> None:
+    def _create_missing_customers(self, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """Create the customers the chunk names but the store does not know; returns the
+        chunk's customer keys when they were looked up for this chunk only (a narrow lookup,
+        see _ref_map) and none had to be created, so that _resolve need not ask again."""
         known = self._ref_map(CUSTOMER_REF, frame["customer_ref"])
         missing = (
             frame.filter(pl.col("customer_ref").is_not_null())
@@ -332,7 +407,7 @@ class BatchWriter:
             .sort("customer_ref")
         )
         if not missing.height:
-            return
+            return None if CUSTOMER_REF.field in self._maps else known
         added: list[tuple[str, int]] = []
         for ref, name in missing.iter_rows():
             display = (name or ref).strip()[:200] or ref
@@ -346,20 +421,31 @@ class BatchWriter:
             self._maps[CUSTOMER_REF.field] = pl.concat(
                 [known, pl.DataFrame(added, schema=known.schema, orient="row")]
             )
+        return None
 
     def _resolve(
         self, kind: Kind, frame: pl.DataFrame, file: str, names: dict[str, str]
     ) -> pl.DataFrame:
         """Foreign keys for the chunk's refs (``fk:<column>``); unknown refs reject the row."""
         spec = SPECS[kind]
+        customers: pl.DataFrame | None = None
         if self.create_missing_customers and any(ref is CUSTOMER_REF for ref in spec.refs):
-            self._create_missing_customers(frame)
+            customers = self._create_missing_customers(frame)
         resolved = frame
         for ref in spec.refs:
-            found = self._ref_map(ref, frame[ref.field])
             renamed = {"pk": f"fk:{ref.column}"}
-            if "customer" in found.columns:
+            if ref.field == "ticket_ref":
                 renamed["customer"] = "ticket:customer"
+            if frame[ref.field].null_count() == frame.height:
+                # No row names one (a ticket's optional contact, say): nothing to look up.
+                resolved = resolved.with_columns(
+                    pl.lit(None, dtype=pl.Int64).alias(name) for name in renamed.values()
+                )
+                continue
+            if ref is CUSTOMER_REF and customers is not None:
+                found = customers
+            else:
+                found = self._ref_map(ref, frame[ref.field])
             resolved = resolved.join(
                 found.rename(renamed), left_on=ref.field, right_on="key", how="left"
             )
@@ -421,7 +507,10 @@ class BatchWriter:
         spec = SPECS[kind]
         if self.defer_indexes:
             self._deferred.defer(table_of(spec.model))
-        if kind not in self._staged or not is_postgres():
+        # PostgreSQL's stage is made (or emptied) once per writer and kind, SQLite's per chunk;
+        # either way it is empty right after create_stage.
+        empty = kind not in self._staged or not is_postgres()
+        if empty:
             create_stage(kind)
             self._staged.add(kind)
         resolved = self._resolve(kind, frame, file, names)
@@ -429,7 +518,7 @@ class BatchWriter:
         staged = resolved.height
         if not staged:
             return KindCounts(rejected=rejected)
-        fill_stage(kind, resolved)
+        fill_stage(kind, resolved, empty=empty)
         done = upsert(kind, self.source, staged, supplied)
         self._forget_maps(table_of(spec.model))
         self.result.customer_ids.update(done.customer_ids)
@@ -466,18 +555,15 @@ def write_batch(
         create_missing_customers=create_missing_customers,
     ) as writer:
         for kind in KINDS:
-            records = batch.records.get(kind) or []
             supplied = batch.supplied_fields.get(kind)
-            for start in range(0, len(records), chunk_size):
-                frame = records_to_frame(kind, records[start : start + chunk_size])
-                frame = frame.with_columns(pl.col("_row") + start)
+            for frame, done in _frames(batch, kind, chunk_size):
                 writer.write_frame(
                     kind,
                     frame,
                     supplied=None if supplied is None else _with_keys(kind, supplied),
                 )
                 if progress is not None:
-                    progress(kind, min(start + chunk_size, len(records)))
+                    progress(kind, done)
         if not (strict and writer.result.error_count):
             for kind_name, cursor in batch.cursors.items():
                 writer.save_cursor(kind_name, cursor)
