@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.test import Client
 from solidground.api.tasks import reanalyze_customers
 from solidground.customers.models import Customer
 from solidground.importers.models import AuditEntry
-from solidground.service.models import Ticket, TicketStatusChange
+from solidground.service.models import Ticket, TicketStatusChange, TimeEntry
 from tests.api.conftest import call
 
 pytestmark = pytest.mark.django_db
@@ -398,3 +399,35 @@ def test_a_nested_status_change_without_a_zone_is_refused_by_position(
         (0, "status_changes.0.changed_at")
     ]
     assert Ticket.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("loaded_cost", "-1e239"),
+        ("billed_amount", "1e20"),
+        ("minutes", 10**30),
+    ],
+)
+def test_a_number_beyond_what_the_store_holds_is_a_422_naming_the_field(
+    client: Client, owner_write_token: str, field: str, value: object
+) -> None:
+    call(client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(1)})
+    entry = {
+        "external_id": "E-1",
+        "ticket_ref": "T-0",
+        "started_at": START.isoformat(),
+        "minutes": 45,
+        "billing": "billed",
+    }
+    # The raw JSON: a number as written, not as Python would print it.
+    text = f'"{field}": {value}'
+    body = json.dumps({"source": "psa", "records": [entry]}).replace('"minutes": 45', text)
+    if field != "minutes":
+        body = body.replace(text, f'"minutes": 45, {text}')
+
+    response = call(client, "post", "/time-entries", owner_write_token, body)
+
+    assert response.status_code == 422, response.content
+    assert field in response.content.decode()
+    assert not TimeEntry.objects.exists()

@@ -53,14 +53,23 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Numbers no larger than the store's columns hold (amounts: 14 digits, 2 after the point;
+# counts: 32-bit; survey scores: 16-bit): a larger one is a 422 naming the field, never a
+# failure further down the write path. Whether a value makes sense (a negative amount, a score
+# off its scale) is the writer's rule, as for a file import.
+Amount = Annotated[Decimal, Field(gt=Decimal("-1e12"), lt=Decimal("1e12"))]
+Count = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Score = Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
+
+
 class CustomerIn(_Record):
     external_id: Text = Field(min_length=1, max_length=200)
     name: Text = Field(min_length=1)
     country: Text = "DE"
     subdivision: Text = ""
     timezone: Text = "Europe/Berlin"
-    seats: int = 0
-    endpoints: int = 0
+    seats: Count = 0
+    endpoints: Count = 0
     status: Text = "active"
     customer_since: date | None = None
     notes: Text = ""
@@ -84,7 +93,7 @@ class TicketIn(_Record):
     subject: Text
     created_at: AwareDatetime
     status: Text = "new"
-    priority: int = 3
+    priority: Count = 3
     reference: Text = ""
     description: Text = ""
     category: Text = ""
@@ -92,8 +101,8 @@ class TicketIn(_Record):
     first_response_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
-    reopen_count: int = 0
-    agent_touches: int | None = None
+    reopen_count: Count = 0
+    agent_touches: Count | None = None
     billable: bool = False
     is_special_request: bool = False
     is_escalated: bool = False
@@ -121,13 +130,13 @@ class StatusChangeIn(_Record):
 class TimeEntryIn(_Record):
     external_id: Text = Field(min_length=1, max_length=200)
     started_at: AwareDatetime
-    minutes: int
+    minutes: Count
     billing: Text
     customer_ref: Text | None = None
     ticket_ref: Text | None = None
     technician: Text = ""
-    billed_amount: Decimal | None = None
-    loaded_cost: Decimal | None = None
+    billed_amount: Amount | None = None
+    loaded_cost: Amount | None = None
     description: Text = ""
     customer_name: Text | None = None
 
@@ -140,9 +149,9 @@ class SurveyAnswerIn(_Record):
     ticket_ref: Text | None = None
     contact_ref: Text | None = None
     answered_at: AwareDatetime | None = None
-    score: int | None = None
-    scale_min: int = 1
-    scale_max: int = 5
+    score: Score | None = None
+    scale_min: Score = 1
+    scale_max: Score = 5
     comment: Text = ""
     language: Text = ""
     customer_name: Text | None = None
