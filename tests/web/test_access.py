@@ -141,6 +141,12 @@ ROUTES = [
     ),
     Route("portfolio.csv", "get", lambda w: reverse("web:portfolio_csv"), everyone_logged_in()),
     Route(
+        "portfolio review",
+        "get",
+        lambda w: reverse("web:portfolio_review"),
+        everyone_logged_in(),
+    ),
+    Route(
         "customer A",
         "get",
         lambda w: reverse("web:customer", args=[w.a.pk]),
@@ -356,6 +362,7 @@ def test_the_matrix_covers_every_dashboard_route() -> None:
     covered = {
         "portfolio",
         "portfolio_csv",
+        "portfolio_review",
         "customer",
         "customer_review",
         "sla",

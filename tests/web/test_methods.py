@@ -96,6 +96,7 @@ POST_ONLY = 405
 ROUTES: dict[str, Route] = {
     "portfolio": Route(lambda w: reverse("web:portfolio"), 200),
     "portfolio_csv": Route(lambda w: reverse("web:portfolio_csv"), 200),
+    "portfolio_review": Route(lambda w: reverse("web:portfolio_review"), 200),
     "customer": Route(lambda w: reverse("web:customer", args=[w.customer_id]), 200),
     "customer_review": Route(lambda w: reverse("web:customer_review", args=[w.customer_id]), 200),
     "sla": Route(lambda w: reverse("web:sla"), 200),
