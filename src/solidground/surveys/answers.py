@@ -76,8 +76,11 @@ def _check_comment(text: str) -> str:
 
 @dataclass(frozen=True)
 class Recorded:
-    invitation: Invitation
-    answer: SurveyAnswer
+    """What a stored answer tells its caller (ids, not rows: the click builds no model)."""
+
+    invitation_id: int
+    answer_id: int
+    customer_id: int
     changed: bool  # an earlier answer was changed
     unhappy: bool
 
@@ -181,16 +184,7 @@ def do_record_answer(
             event = InvitationEvent.Event.ANSWERED if first else InvitationEvent.Event.CHANGED
             cursor.execute(sql.log, [link.invitation_id, event, at, f"score {score}"])
         recorded = Recorded(
-            Invitation(
-                pk=link.invitation_id,
-                customer_id=customer_id,
-                contact_id=contact_id,
-                ticket_id=ticket_id,
-                answer_id=answer_id,
-            ),
-            SurveyAnswer(pk=answer_id, customer_id=customer_id, score=score, answered_at=now),
-            changed,
-            unhappy=answer == "negative",
+            link.invitation_id, answer_id, customer_id, changed, unhappy=answer == "negative"
         )
         if then is not None:
             then(recorded)  # in the same transaction: one commit a click
@@ -346,7 +340,13 @@ def do_record_relationship(
                 invitation.nps_answer = nps_answer
                 invitation.save(update_fields=["nps_answer"])
         _after_answer(invitation, stored, changed, now)
-        recorded = Recorded(invitation, stored, changed, unhappy=score <= LOW_RELATIONSHIP_SCORE)
+        recorded = Recorded(
+            invitation.pk,
+            stored.pk,
+            invitation.customer_id,
+            changed,
+            unhappy=score <= LOW_RELATIONSHIP_SCORE,
+        )
         if then is not None:
             then(recorded)
     return recorded
