@@ -23,6 +23,8 @@ def main(argv: list[str]) -> int:
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
+        # Registered before it runs: a dataclass in it looks its module up by name.
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         print(f"\n=== {path.stem} ===", flush=True)
         started = time.perf_counter()
