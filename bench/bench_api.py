@@ -19,10 +19,13 @@ server) on a free loopback port and, over one keep-alive connection, posts
   - **separate routes**: the tickets to ``POST /api/v1/tickets``, then their changes in
     batches of 500 to ``POST /api/v1/status-changes`` (about 800 requests);
 
-then the same batches a second time, which must leave everything unchanged (idempotent
-upserts). Request bodies are encoded before the clock starts; the time is the server's work
-plus the loopback round trips. Each write also queues the customers' re-analysis (no worker
-runs here, so the queue only grows; that insert is part of the time).
+then the same batches a second time, which must leave everything unchanged (idempotent upserts).
+The nested shape runs once more over **two connections at once** against ``solidground serve
+--workers 2`` (one server process per core), each connection posting half of the batches in
+order, as a sync tool with two workers would. Request bodies are encoded before the clock
+starts; the time is the server's work plus the loopback round trips. Each write also queues the
+customers' re-analysis (no worker runs here, so the queue only grows; that insert is part of the
+time).
 
 It prints tickets a second (tickets with their status changes) and records a second, on SQLite
 and, when reachable, PostgreSQL. Issue 13's target: at least 5,000 tickets a second on
@@ -32,6 +35,7 @@ PostgreSQL. The server's rate limit is lifted for the bench token's run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -224,6 +228,19 @@ def _post_all(client: Any, requests: list[Request]) -> tuple[float, dict[str, in
     return time.perf_counter() - started, totals
 
 
+def _post_parallel(clients: list[Any], requests: list[Request]) -> tuple[float, dict[str, int]]:
+    """The batches over several connections at once, each connection posting its share in
+    order (as a sync tool with several workers would); the time is until the last answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shares = [requests[n :: len(clients)] for n in range(len(clients))]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        results = list(pool.map(_post_all, clients, shares))
+    totals = {key: sum(result[1][key] for result in results) for key in results[0][1]}
+    return time.perf_counter() - started, totals
+
+
 def _report(database: str, label: str, seconds: float, tickets: int, records: int) -> None:
     rate = tickets / seconds
     verdict = ""
@@ -251,7 +268,9 @@ def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("solidground serve did not answer within a minute")
 
 
-def _run(database: str, shape: str, requests: list[Request], tickets: int) -> None:
+def _run(
+    database: str, shape: str, requests: list[Request], tickets: int, streams: int = 1
+) -> None:
     import httpx
 
     env, data_dir = _environment(database)
@@ -270,7 +289,15 @@ def _run(database: str, shape: str, requests: list[Request], tickets: int) -> No
         token = setup.stdout.strip().splitlines()[-1]
         port = _free_port()
         server = subprocess.Popen(
-            [_command("solidground"), "serve", "--port", str(port), "--no-migrate"],
+            [
+                _command("solidground"),
+                "serve",
+                "--port",
+                str(port),
+                "--no-migrate",
+                "--workers",
+                str(streams),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -280,7 +307,14 @@ def _run(database: str, shape: str, requests: list[Request], tickets: int) -> No
         headers = {"Authorization": f"Bearer {token}"}
         # One client, one connection: every request reuses it (HTTP/1.1 keep-alive).
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        with httpx.Client(base_url=base, headers=headers, timeout=300, limits=limits) as client:
+        clients = [
+            httpx.Client(base_url=base, headers=headers, timeout=300, limits=limits)
+            for _ in range(streams)
+        ]
+        client = clients[0]
+        with contextlib.ExitStack() as stack:
+            for each in clients:
+                stack.enter_context(each)
             customers = client.post(
                 "/api/v1/customers",
                 content=_body(_customers()),
@@ -289,11 +323,13 @@ def _run(database: str, shape: str, requests: list[Request], tickets: int) -> No
             if customers.status_code != 200:
                 raise RuntimeError(f"customers: HTTP {customers.status_code}: {customers.text}")
             records = sum(request.records for request in requests)
-            seconds, first = _post_all(client, requests)
+            post = _post_all if streams == 1 else _post_parallel
+            target: Any = client if streams == 1 else clients
+            seconds, first = post(target, requests)
             if first["created"] != records or first["rejected"]:
                 raise RuntimeError(f"first pass: expected {records:,} created, got {first}")
             _report(database, f"{shape}, first push", seconds, tickets, records)
-            seconds, again = _post_all(client, requests)
+            seconds, again = post(target, requests)
             if again["unchanged"] != records:
                 raise RuntimeError(f"second pass: expected all unchanged, got {again}")
             _report(database, f"{shape}, same batches again", seconds, tickets, records)
@@ -321,9 +357,12 @@ def main() -> None:
         changes = sum(request.records for request in requests) - tickets
         print(f"{shape}: {len(requests):,} requests, {changes:,} status changes", flush=True)
     databases = ["sqlite"] + (["postgresql"] if postgres_db.reachable() else [])
+    nested = shapes["tickets with their changes nested"]
     for database in databases:
         for shape, requests in shapes.items():
             _run(database, shape, requests, tickets)
+        # A sync tool with two workers against `serve --workers 2` (one process per core).
+        _run(database, "nested, two connections at once (serve --workers 2)", nested, tickets, 2)
     print(f"load average (1, 5, 15 min): {os.getloadavg()}", flush=True)
 
 
