@@ -39,7 +39,6 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -54,6 +53,7 @@ from solidground.importers.records import (
     ImportBatch,
     Kind,
     field_defaults,
+    frame_of_columns,
     frame_schema,
     records_to_frame,
 )
@@ -129,38 +129,14 @@ class RowsBatch(ImportBatch):
         return super().__len__() + sum(len(items) for items in self.rows.values())
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 def rows_to_frame(kind: Kind, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     """Rows (see :class:`RowsBatch`) as a frame; the same frame as ``records_to_frame`` gives
     for the record objects made from them, with ``_row`` (1-based) and ``_naive``."""
-    schema = frame_schema(kind)
     defaults = field_defaults(kind)
-    columns: dict[str, Any] = {}
-    naive: list[str | None] = [None] * len(rows)
-    for name, dtype in schema.items():
-        default = defaults.get(name)
-        values = [row.get(name, default) for row in rows]
-        if isinstance(dtype, pl.Datetime):
-            # Exact microseconds since the epoch, as records_to_frame does.
-            for index, value in enumerate(values):
-                if value is None:
-                    continue
-                if value.tzinfo is None:
-                    if naive[index] is None:
-                        naive[index] = name
-                    values[index] = None
-                else:
-                    values[index] = (value - _EPOCH) // _MICROSECOND
-            columns[name] = pl.Series(name, values, dtype=pl.Int64).cast(dtype)
-        else:
-            columns[name] = values
-    frame = pl.DataFrame(columns, schema=schema, strict=False)
-    return frame.with_columns(
-        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_row"),
-        pl.Series("_naive", naive, dtype=pl.String),
+    return frame_of_columns(
+        frame_schema(kind),
+        len(rows),
+        lambda name: [row.get(name, defaults.get(name)) for row in rows],
     )
 
 
