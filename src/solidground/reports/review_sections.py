@@ -94,16 +94,10 @@ def _comments(customer_id: int, period: ReportPeriod) -> tuple[list[Comment], in
         .order_by("-answered_at", "-pk")
     )
     comments = [
-        Comment(
+        Comment.of_answer(
+            row,
             answered_at=row.answered_at,
-            kind_label=str(SurveyAnswer.Kind(row.kind).label)
-            if row.kind in SurveyAnswer.Kind.values
-            else row.kind,
-            score=row.score,
-            scale_min=row.scale_min,
-            scale_max=row.scale_max,
             contact="",  # the review names no one: it goes to the customer's management
-            ticket_reference=(row.ticket.reference or f"#{row.ticket.pk}") if row.ticket else "",
             text=row.comment.strip(),
         )
         for row in rows

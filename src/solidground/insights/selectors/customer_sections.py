@@ -249,16 +249,10 @@ def _satisfaction(
     )
     total = answered.count()
     comments = [
-        Comment(
+        Comment.of_answer(
+            row,
             answered_at=row.answered_at,
-            kind_label=str(SurveyAnswer.Kind(row.kind).label)
-            if row.kind in SurveyAnswer.Kind.values
-            else row.kind,
-            score=row.score,
-            scale_min=row.scale_min,
-            scale_max=row.scale_max,
             contact=row.contact.name if row.contact else "",
-            ticket_reference=(row.ticket.reference or f"#{row.ticket.pk}") if row.ticket else "",
             text=row.comment,
         )
         for row in answered.order_by("-answered_at", "-pk")[:comment_limit]

@@ -20,6 +20,7 @@ from solidground.insights.models import PeriodKind
 from solidground.insights.selectors.common import Rate
 from solidground.insights.selectors.findings import FindingView
 from solidground.insights.selectors.sla import SlaRow
+from solidground.surveys.models import SurveyAnswer
 
 # The page looks back two years (the segment compares with a year before) and sums a year.
 MONTHS_SHOWN = 24
@@ -209,6 +210,23 @@ class Comment:
     contact: str
     ticket_reference: str
     text: str
+
+    @classmethod
+    def of_answer(
+        cls, row: SurveyAnswer, *, answered_at: datetime, contact: str, text: str
+    ) -> Comment:
+        """A stored answer as a comment (the customer page's and the service review's)."""
+        kinds = SurveyAnswer.Kind
+        return cls(
+            answered_at=answered_at,
+            kind_label=str(kinds(row.kind).label) if row.kind in kinds.values else row.kind,
+            score=row.score,
+            scale_min=row.scale_min,
+            scale_max=row.scale_max,
+            contact=contact,
+            ticket_reference=(row.ticket.reference or f"#{row.ticket.pk}") if row.ticket else "",
+            text=text,
+        )
 
     @property
     def score_text(self) -> str:
