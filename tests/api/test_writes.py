@@ -431,3 +431,58 @@ def test_a_number_beyond_what_the_store_holds_is_a_422_naming_the_field(
     assert response.status_code == 422, response.content
     assert field in response.content.decode()
     assert not TimeEntry.objects.exists()
+
+
+def test_a_valid_batch_on_every_write_route_is_read_in_one_pass(
+    client: Client, owner_write_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the API's parser, whose JSON-then-validate reading (ninja's) is kept for bodies
+    # that do not validate, made to fail if it is used
+    from ninja.parser import Parser
+
+    def two_passes(self: Parser, request: Any) -> Any:
+        raise AssertionError(f"{request.path} was read in two passes")
+
+    monkeypatch.setattr(Parser, "parse_body", two_passes)
+    moment = START.isoformat()
+    sent: dict[str, list[dict[str, Any]]] = {
+        "/customers": [{"external_id": "C-1", "name": "Huber"}],
+        "/tickets": with_history(1),
+        "/status-changes": [
+            {"external_id": "S-9", "ticket_ref": "T-0", "changed_at": moment, "status": "closed"}
+        ],
+        "/time-entries": [
+            {
+                "external_id": "E-1",
+                "ticket_ref": "T-0",
+                "started_at": moment,
+                "minutes": 5,
+                "billing": "included",
+            }
+        ],
+        "/survey-answers": [
+            {
+                "external_id": "A-1",
+                "ticket_ref": "T-0",
+                "kind_of_survey": "ticket_csat",
+                "sent_at": moment,
+                "answered_at": moment,
+                "score": 4,
+            }
+        ],
+    }
+    for path, records in sent.items():
+        # when a valid batch is sent to each write route
+        answer = call(
+            client, "post", path, owner_write_token, {"source": "psa", "records": records}
+        )
+        # then it is stored, read straight from its JSON text
+        assert answer.status_code == 200, (path, answer.content)
+        assert answer.json()["created"] == len(records) + (2 if path == "/tickets" else 0)
+    # and a body that does not validate still takes the reading that names index and field
+    monkeypatch.undo()
+    refused = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": [{}]}
+    )
+    assert refused.status_code == 422
+    assert {(e["index"], e["field"]) for e in refused.json()["errors"]} >= {(0, "subject")}

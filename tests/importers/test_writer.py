@@ -313,3 +313,29 @@ def test_given_a_contract_set_by_hand_when_a_sync_without_contracts_runs_again_i
 
     assert Ticket.objects.get(pk=ticket.pk).contract_id == contract.pk
     assert again.counts["tickets"].updated == 0
+
+
+def test_a_ticket_moved_to_another_customer_takes_its_time_entries_along_in_one_batch() -> None:
+    # given a ticket of Müller GmbH already stored, and a second one that is new
+    write_batch(_batch())
+    # when one batch moves ticket 1001 to Schmidt KG, adds ticket 1003, and brings time entries
+    # that name only their tickets (their customer comes from the ticket)
+    batch = ImportBatch(source="zammad")
+    batch.add(
+        TicketRecord(external_id="1001", customer_ref="org-2", subject="Drucker", created_at=T0)
+    )
+    batch.add(TicketRecord(external_id="1003", customer_ref="org-1", subject="Neu", created_at=T0))
+    for number, ticket in (("te-2", "1001"), ("te-3", "1003"), ("te-4", "1002")):
+        batch.add(
+            TimeEntryRecord(
+                external_id=number, ticket_ref=ticket, started_at=T0, minutes=15, billing="goodwill"
+            )
+        )
+    result = write_batch(batch)
+    # then each entry is booked to its ticket's customer as the batch left it
+    assert result.error_count == 0
+    booked = dict(TimeEntry.objects.values_list("external_id", "customer__name"))
+    assert booked["te-2"] == "Schmidt KG"  # the moved ticket
+    assert booked["te-3"] == "Müller GmbH"  # the new ticket
+    assert booked["te-4"] == "Schmidt KG"  # a stored ticket the batch did not touch
+    assert TimeEntry.objects.get(external_id="te-2").ticket.external_id == "1001"

@@ -10,18 +10,43 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pydantic
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from solidground.api.errors import BadRequest, Forbidden, PayloadTooLarge, RateLimited
 from solidground.api.schemas import NO_NUL_PATTERN, NO_NUL_REASON
 
 logger = logging.getLogger(__name__)
 
+
+class _Parser(Parser):
+    """JSON bodies as ninja's default parser reads them, except a write route's batch: that
+    is validated straight from the JSON text by pydantic-core (``model_validate_json``), one
+    pass instead of ``json.loads`` and a second walk over the objects; about a third of the
+    parsing of a batch of 500 tickets with their changes. A body that does not validate so
+    goes the usual way, whose 422 names index and field (``_invalid`` below)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        match = request.resolver_match
+        if request.method == "POST" and match is not None:
+            from solidground.api.write_routes import BATCH_BODIES
+
+            model = BATCH_BODIES.get(match.url_name or "")
+            if model is not None:
+                try:
+                    return model.model_validate_json(request.body)
+                except pydantic.ValidationError:
+                    pass
+        return super().parse_body(request)
+
+
 api = NinjaAPI(
+    parser=_Parser(),
     title="Solidground API",
     version="1",
     description=(

@@ -25,9 +25,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Where the records of a kind came from when they were not the request's own ``records``
-# (a ticket's nested status changes): per record, the request's index and a field prefix.
-Locations = dict[str, list[tuple[int, str]]]
+
+@dataclass(frozen=True)
+class Nested:
+    """Where the records of a kind came from when they were not the request's own ``records``
+    but nested in them (a ticket's ``status_changes``): per record, the index of the request's
+    record that holds it and its position in that record's list ``field``."""
+
+    field: str
+    parents: list[int]
+    positions: list[int]
+
+
+Locations = dict[str, Nested]
 
 
 @dataclass(frozen=True)
@@ -121,9 +131,9 @@ def record_errors(result: WriteResult, locations: Locations | None = None) -> li
     errors = []
     for error in result.errors:
         index, prefix = max(error.row - 1, 0), ""
-        located = (locations or {}).get(error.kind)
-        if located is not None and index < len(located):
-            index, prefix = located[index]
+        nested = (locations or {}).get(error.kind)
+        if nested is not None and index < len(nested.parents):
+            index, prefix = nested.parents[index], f"{nested.field}.{nested.positions[index]}."
         errors.append(
             RecordError(
                 index=index,

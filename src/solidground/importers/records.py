@@ -408,7 +408,8 @@ def frame_of_columns(
 ) -> pl.DataFrame:
     """``count`` rows built column by column from ``values_of(field)``, with ``_row`` and
     ``_naive`` (the first field whose instant has no zone, left out); the frame of
-    :func:`records_to_frame` and of the writer's rows."""
+    :func:`records_to_frame` and of the writer's columns. ``values_of``'s lists are read, not
+    changed."""
     # Column by column: one comprehension per field is several times faster than a loop over
     # records and fields (an API batch of 500 tickets with their changes: 30 ms -> a few).
     # Instants go in as exact microseconds since the epoch: Polars converts aware datetime
@@ -418,16 +419,15 @@ def frame_of_columns(
     for name, dtype in schema.items():
         values = values_of(name)
         if isinstance(dtype, pl.Datetime):
-            for index, value in enumerate(values):
-                if value is None:
-                    continue
-                if value.tzinfo is None:
-                    if naive[index] is None:
+            stamps = [
+                None if value is None or value.tzinfo is None else (value - _EPOCH) // _MICROSECOND
+                for value in values
+            ]
+            if stamps.count(None) != values.count(None):  # some instant has no zone
+                for index, value in enumerate(values):
+                    if value is not None and value.tzinfo is None and naive[index] is None:
                         naive[index] = name
-                    values[index] = None
-                else:
-                    values[index] = (value - _EPOCH) // _MICROSECOND
-            columns[name] = pl.Series(name, values, dtype=pl.Int64).cast(dtype)
+            columns[name] = pl.Series(name, stamps, dtype=pl.Int64).cast(dtype)
         else:
             columns[name] = values
     frame = pl.DataFrame(columns, schema=schema, strict=False)

@@ -37,7 +37,7 @@ was. Deletions are never inferred from absence.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,9 @@ DEFAULT_CHUNK_SIZE = 50_000
 # A chunk naming at most this many distinct keys of a referenced table looks up only those
 # (see BatchWriter._ref_map); a larger one loads the table's keys once.
 _NARROW_LOOKUP = 2_000
+# The keys of rows a writer inserted or changed, kept for its narrow lookups up to this many
+# (an API batch: its tickets, for their status changes); a bulk load keeps none.
+_KEEP_WRITTEN = 20_000
 
 
 @dataclass
@@ -115,43 +118,65 @@ class WriteResult:
 
 
 @dataclass
-class RowsBatch(ImportBatch):
-    """An :class:`ImportBatch` whose records of some kinds are given as rows: mappings of
-    record field -> value, the keyword arguments of the kind's record type (values already of
-    the field's type; a field left out takes the record's default). A kind has records or
-    rows, not both. The API builds rows from its validated request: the writer's frame is
-    built straight from them, with no record object per record.
+class Columns:
+    """``count`` records of one kind given column by column: record field -> its ``count``
+    values (already of the field's type). A field not given takes the record's default."""
+
+    count: int
+    values: dict[str, list[Any]]
+
+    def slice(self, start: int, stop: int) -> Columns:
+        stop = min(stop, self.count)
+        return Columns(
+            max(stop - start, 0), {name: items[start:stop] for name, items in self.values.items()}
+        )
+
+
+@dataclass
+class ColumnsBatch(ImportBatch):
+    """An :class:`ImportBatch` whose records of some kinds are given as :class:`Columns`: the
+    API's validated request, transposed. A kind has records or columns, not both. The
+    writer's frame is built straight from the columns, with no record object or dict per
+    record.
     """
 
-    rows: dict[Kind, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    columns: dict[Kind, Columns] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return super().__len__() + sum(len(items) for items in self.rows.values())
+        return super().__len__() + sum(given.count for given in self.columns.values())
 
 
-def rows_to_frame(kind: Kind, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
-    """Rows (see :class:`RowsBatch`) as a frame; the same frame as ``records_to_frame`` gives
-    for the record objects made from them, with ``_row`` (1-based) and ``_naive``."""
+def columns_to_frame(kind: Kind, given: Columns) -> pl.DataFrame:
+    """Columns (see :class:`ColumnsBatch`) as a frame; the same frame as ``records_to_frame``
+    gives for the record objects made from them, with ``_row`` (1-based) and ``_naive``."""
     defaults = field_defaults(kind)
-    return frame_of_columns(
-        frame_schema(kind),
-        len(rows),
-        lambda name: [row.get(name, defaults.get(name)) for row in rows],
-    )
+    values = given.values
+
+    def values_of(name: str) -> list[Any]:
+        found = values.get(name)
+        return found if found is not None else [defaults.get(name)] * given.count
+
+    return frame_of_columns(frame_schema(kind), given.count, values_of)
 
 
 def _frames(batch: ImportBatch, kind: Kind, chunk_size: int) -> Iterator[tuple[pl.DataFrame, int]]:
-    """The kind's records of the batch (its rows, for a :class:`RowsBatch` that has them) as
-    frames of at most ``chunk_size`` rows, each with the number of rows done after it;
-    ``_row`` counts across chunks."""
-    rows = batch.rows.get(kind) if isinstance(batch, RowsBatch) else None
-    items: Sequence[Any] = rows if rows is not None else batch.records.get(kind) or []
-    for start in range(0, len(items), chunk_size):
-        chunk = items[start : start + chunk_size]
-        frame = rows_to_frame(kind, chunk) if rows is not None else records_to_frame(kind, chunk)
+    """The kind's records of the batch (its columns, for a :class:`ColumnsBatch` that has
+    them) as frames of at most ``chunk_size`` rows, each with the number of rows done after
+    it; ``_row`` counts across chunks."""
+    given = batch.columns.get(kind) if isinstance(batch, ColumnsBatch) else None
+    records: Sequence[Any] = batch.records.get(kind) or []
+    total = given.count if given is not None else len(records)
+    for start in range(0, total, chunk_size):
+        stop = start + chunk_size
+        if given is not None:
+            frame = columns_to_frame(
+                kind, given if not start and stop >= total else given.slice(start, stop)
+            )
+        else:
+            frame = records_to_frame(kind, records[start:stop])
         if start:
             frame = frame.with_columns(pl.col("_row") + start)
-        yield frame, min(start + chunk_size, len(items))
+        yield frame, min(stop, total)
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -190,6 +215,9 @@ class BatchWriter:
         self._staged: set[Kind] = set()
         # Key -> primary key of referenced tables, loaded once per writer (see _ref_map).
         self._maps: dict[str, pl.DataFrame] = {}
+        # Key -> primary key (and customer) of the rows this writer upserted, per table.
+        self._written: dict[str, pl.DataFrame] = {}
+        self._written_rows = 0
         self._deferred = DeferredIndexes()
 
     def __enter__(self) -> BatchWriter:
@@ -352,10 +380,28 @@ class BatchWriter:
             distinct = keys.drop_nulls().unique()
             if distinct.len() <= _NARROW_LOOKUP:
                 wanted = distinct.to_list()
+        written = self._written.get(ref.table) if ref.by_source else None
+        if wanted is not None and written is not None:
+            # Rows this writer has just inserted or changed need no round trip.
+            known = written.filter(pl.col("key").is_in(wanted)).unique("key", keep="last")
+            rest = sorted(set(wanted).difference(known["key"].to_list()))
+            found = lookup_keys(ref, self.source, rest)
+            return pl.concat([known.select(found.columns), found])
         frame = lookup_keys(ref, self.source, wanted)
         if wanted is None:
             self._maps[ref.field] = frame
         return frame
+
+    def _remember_written(self, table: str, written: pl.DataFrame | None) -> None:
+        if written is None or not written.height or self._written_rows < 0:
+            return
+        self._written_rows += written.height
+        if self._written_rows > _KEEP_WRITTEN:  # a bulk load: it looks keys up in bulk
+            self._written = {}
+            self._written_rows = -1
+            return
+        known = self._written.get(table)
+        self._written[table] = written if known is None else pl.concat([known, written])
 
     def _forget_maps(self, table: str) -> None:
         """Rows were written to ``table``: its cached keys are stale."""
@@ -497,6 +543,7 @@ class BatchWriter:
         fill_stage(kind, resolved, empty=empty)
         done = upsert(kind, self.source, staged, supplied)
         self._forget_maps(table_of(spec.model))
+        self._remember_written(table_of(spec.model), done.written)
         self.result.customer_ids.update(done.customer_ids)
         return KindCounts(
             created=done.created, updated=done.updated, unchanged=done.unchanged, rejected=rejected
