@@ -290,6 +290,36 @@ def test_every_write_is_in_the_audit_log(client: Client, owner_write_token: str)
     assert entries[0].run is not None
 
 
+def test_a_write_whose_re_analysis_cannot_be_queued_is_not_stored_and_says_failed(
+    client: Client, owner_write_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import DatabaseError
+
+    from solidground.api import tasks
+    from solidground.importers.models import ImportRun
+
+    # given a store whose task queue refuses the re-analysis after the tickets were written
+    def refuse(**_: object) -> str:
+        raise DatabaseError("task table is locked")
+
+    monkeypatch.setattr(tasks, "queue_reanalysis", refuse)
+    # when a PSA pushes two tickets
+    response = call(
+        client, "post", "/tickets", owner_write_token, {"source": "psa", "records": tickets(2)}
+    )
+    # then it is told the write failed on the server's side
+    assert response.status_code == 500
+    assert "logged" in response.json()["detail"]
+    # and neither they nor their customer are stored: records, run and task commit together
+    assert not Ticket.objects.exists()
+    assert not Customer.objects.exists()
+    run = ImportRun.objects.get()
+    assert (run.status, run.created, run.customer_ids) == ("failed", 0, [])
+    assert "task table is locked" in run.error
+    # and the audit log says the write failed
+    assert AuditEntry.objects.get().status == "failed"
+
+
 def test_the_background_task_re_analyses_the_customers(
     client: Client, owner_write_token: str
 ) -> None:

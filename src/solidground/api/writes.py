@@ -2,9 +2,10 @@
 
 Both the REST write routes (``api/routes.py``) and the webhook receivers (``api/webhooks.py``)
 call :func:`write_records`; it hands the batch to the importers' ``do_import_batch`` (the same
-validating writer as files and syncs: upsert by (source, external_id), one transaction), has
-the run audited (``importers.models.AuditEntry``, written by the importers' ``_finish_run``)
-and queues the re-analysis of the customers the batch touched for ``solidground worker``.
+validating writer as files and syncs: upsert by (source, external_id)), has the run audited
+(``importers.models.AuditEntry``, written by the importers' ``_finish_run``) and queues the
+re-analysis of the customers the batch touched for ``solidground worker``. The records, the
+finished run, its audit entry and the queued task commit in one transaction.
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ def write_records(
         remote_addr=remote_addr,
     )
     results: list[WriteResult] = []
+    task_ids: list[str] = []
+
+    def queue(result: WriteResult) -> None:
+        # In the write's transaction: the task is queued if and only if the records are stored.
+        results.append(result)
+        totals = result.totals
+        if not result.refused and (totals.created or totals.updated) and result.customer_ids:
+            task_ids.append(queue_reanalysis(customer_ids=sorted(result.customer_ids)))
+
     run = do_import_batch(
         batch,
         kind=ImportRun.Kind.API,
@@ -105,7 +115,7 @@ def write_records(
         strict=not partial,
         analyze=False,
         audit=audit,
-        on_result=results.append,
+        on_result=queue,
     )
     errors = record_errors(results[0], locations) if results else []
     outcome = WriteOutcome(
@@ -120,8 +130,8 @@ def write_records(
         errors=errors,
         customer_ids=list(run.customer_ids),
     )
-    if not outcome.refused and (outcome.created or outcome.updated) and outcome.customer_ids:
-        outcome.analysis_task_id = queue_reanalysis(customer_ids=outcome.customer_ids)
+    if task_ids:
+        outcome.analysis_task_id = task_ids[0]
     return outcome
 
 

@@ -59,16 +59,30 @@ def _start_run(
     file_name: str = "",
     strict: bool = False,
 ) -> ImportRun:
-    return ImportRun.objects.create(
-        started_at=timezone.now(),
-        kind=kind,
-        source=source,
-        user=user if user is not None and user.pk else None,  # type: ignore[misc]
-        started_by=_started_by(user),
-        preset=preset[:200],
-        file_name=file_name[:500],
-        strict=strict,
-    )
+    """The run's row, status running, committed before the write when not inside a transaction.
+
+    On PostgreSQL that commit does not wait for the disk (``synchronous_commit`` off for it
+    alone): a crash within a fraction of a second could lose this marker, and only for a write
+    that itself never committed (its run would simply be missing, not wrong). A write's own
+    commit waits for the disk as always.
+    """
+    connection = transaction.get_connection()
+    # Only as its own transaction: inside a caller's, the setting would last to its commit.
+    asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic():
+        if asynchronous:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return ImportRun.objects.create(
+            started_at=timezone.now(),
+            kind=kind,
+            source=source,
+            user=user if user is not None and user.pk else None,  # type: ignore[misc]
+            started_by=_started_by(user),
+            preset=preset[:200],
+            file_name=file_name[:500],
+            strict=strict,
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,7 @@ def _fail_run(
     run.seconds = round(time.monotonic() - started, 3)
     run.status = ImportRun.Status.FAILED
     run.created = run.updated = run.unchanged = 0
+    run.customer_ids = []  # nothing was written
     run.error = f"{type(exc).__name__}: {exc}"[:5000]
     run.rows = rows or run.rows
     run.save()
@@ -221,27 +236,34 @@ def do_import_batch(
 ) -> ImportRun:
     """Write a connector's batch (see records.py), record an ImportRun, re-run the analysis.
 
-    The run is saved before the write (status running) and after it; if the write raises, the
-    store and the batch's cursors are as they were, the run says failed, and the exception
-    propagates. ``audit`` names the door for the audit log (the API passes its token and
-    address); ``on_result`` receives the writer's full result (every row error, which the run
-    keeps only the first of).
+    The run is saved before the write (status running, see :func:`_start_run`), so a server
+    killed mid-write leaves a run to close as interrupted. The write, the finished run, its
+    audit entry and whatever ``on_result`` stores then commit together, in one transaction:
+    one wait for the disk per batch, and never a write without its run and audit entry. If
+    any of it raises, the store and the batch's cursors are as they were, the run says failed,
+    and the exception propagates. ``audit`` names the door for the audit log (the API passes
+    its token and address); ``on_result`` receives the writer's full result (every row error,
+    which the run keeps only the first of) inside that transaction (the API queues the
+    re-analysis there).
     """
     run = _start_run(kind=kind, source=batch.source, user=user, preset=preset, strict=strict)
     started = time.monotonic()
     try:
-        result = write_batch(
-            batch,
-            strict=strict,
-            dry_run=dry_run,
-            create_missing_customers=create_missing_customers,
-        )
+        with transaction.atomic():
+            # write_batch's own atomic block is a savepoint in here: a refused or dry-run
+            # batch rolls back to it and the run still records what happened.
+            result = write_batch(
+                batch,
+                strict=strict,
+                dry_run=dry_run,
+                create_missing_customers=create_missing_customers,
+            )
+            _finish_run(run, result, started=started, rows=len(batch), audit=audit)
+            if on_result is not None:
+                on_result(result)
     except BaseException as exc:
         _fail_run(run, exc, started=started, rows=len(batch), audit=audit)
         raise
-    _finish_run(run, result, started=started, rows=len(batch), audit=audit)
-    if on_result is not None:
-        on_result(result)
     if analyze and not result.refused:
         _analyze_after(run, sorted(result.customer_ids))
     return run
