@@ -15,12 +15,26 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _serving_defaults(command: str) -> None:
+    """Settings a server process needs before anything imports Polars.
+
+    A request's frames are small (a batch of at most 1,000 records) and waitress already
+    serves requests on several threads: Polars' own pool of one thread per core only adds
+    hand-offs to each of its many small operations (about 15 % of an API write's CPU on two
+    cores). The analysis, which works on whole stores, runs in ``solidground worker`` with the
+    full pool. An explicit POLARS_MAX_THREADS wins.
+    """
+    if command == "serve":
+        os.environ.setdefault("POLARS_MAX_THREADS", "1")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "solidground.config.settings")
     argv = list(sys.argv if argv is None else ["solidground", *argv])
     argv[0] = "solidground"
     if len(argv) == 1:
         argv.append("help")
+    _serving_defaults(argv[1])
     from django.core.exceptions import ImproperlyConfigured
 
     try:

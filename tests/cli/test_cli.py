@@ -81,3 +81,23 @@ def test_analyze_then_portfolio_prints_the_table(
     assert "Müller Metallbau GmbH" in table
     assert "60% (23%-88%) n=5" in table  # CSAT 3 of 5 with its Wilson interval
     assert "no data" in table  # the silent customer
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "expected"),
+    [("serve", None, "1"), ("serve", "4", "4"), ("worker", None, None), ("import", None, None)],
+)
+def test_a_server_process_runs_polars_on_one_thread_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, command: str, given: str | None, expected: str | None
+) -> None:
+    from solidground.__main__ import _serving_defaults
+
+    # given the environment a server (or another command) starts with
+    if given is None:
+        monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("POLARS_MAX_THREADS", given)
+    # when the command line prepares it, then requests' small frames get one Polars thread
+    # in `serve`, the analysis in `worker` keeps a pool per core, and an explicit value wins
+    _serving_defaults(command)
+    assert os.environ.get("POLARS_MAX_THREADS") == expected
