@@ -315,6 +315,7 @@ def test_a_write_whose_re_analysis_cannot_be_queued_is_not_stored_and_says_faile
     assert not Customer.objects.exists()
     run = ImportRun.objects.get()
     assert (run.status, run.created, run.customer_ids) == ("failed", 0, [])
+    assert run.counts_by_kind == {}  # not the counts of the write that was rolled back
     assert "task table is locked" in run.error
     # and the audit log says the write failed
     assert AuditEntry.objects.get().status == "failed"

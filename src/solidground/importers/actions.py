@@ -165,8 +165,11 @@ def _fail_run(
     run.finished_at = timezone.now()
     run.seconds = round(time.monotonic() - started, 3)
     run.status = ImportRun.Status.FAILED
-    run.created = run.updated = run.unchanged = 0
-    run.customer_ids = []  # nothing was written
+    # Nothing was written. The run object may carry a result _finish_run recorded before the
+    # transaction rolled back (a model instance keeps its values through a rollback).
+    run.created = run.updated = run.unchanged = run.rejected = 0
+    run.counts_by_kind, run.first_errors, run.customer_ids = {}, [], []
+    run.rejects_path = ""
     run.error = f"{type(exc).__name__}: {exc}"[:5000]
     run.rows = rows or run.rows
     run.save()
